@@ -1,0 +1,82 @@
+"""Asynchronous Python client for the Thor (thor.tools) integration API.
+
+No Home Assistant imports: this package can be published on PyPI unchanged.
+"""
+
+from .client import ThorClient
+from .const import (
+    DEFAULT_REQUEST_TIMEOUT,
+    DEVELOPMENT_BASE_URL,
+    PRODUCTION_BASE_URL,
+    ConnectorFormat,
+    ConnectorType,
+    ErrorCode,
+    PowerType,
+    Vehicle,
+)
+from .exceptions import (
+    ThorAccessDeniedError,
+    ThorAlreadyInTransactionError,
+    ThorAuthenticationError,
+    ThorBadRequestError,
+    ThorChargeboxNotActiveError,
+    ThorChargeboxNotFoundError,
+    ThorConnectionError,
+    ThorError,
+    ThorInvalidConnectorError,
+    ThorNotInTransactionError,
+    ThorPaymentRequiredError,
+    ThorRateLimitError,
+    ThorResponseError,
+    ThorRestApiDisabledError,
+    ThorServerError,
+    ThorSourceIPError,
+    ThorTimeoutError,
+    ThorTransactionError,
+    ThorWrongTransactionError,
+)
+from .models import (
+    Chargebox,
+    ChargeboxType,
+    ChargePayment,
+    Connector,
+    Coordinates,
+    RunningCharge,
+)
+
+__all__ = [
+    "DEFAULT_REQUEST_TIMEOUT",
+    "DEVELOPMENT_BASE_URL",
+    "PRODUCTION_BASE_URL",
+    "ChargePayment",
+    "Chargebox",
+    "ChargeboxType",
+    "Connector",
+    "ConnectorFormat",
+    "ConnectorType",
+    "Coordinates",
+    "ErrorCode",
+    "PowerType",
+    "RunningCharge",
+    "ThorAccessDeniedError",
+    "ThorAlreadyInTransactionError",
+    "ThorAuthenticationError",
+    "ThorBadRequestError",
+    "ThorChargeboxNotActiveError",
+    "ThorChargeboxNotFoundError",
+    "ThorClient",
+    "ThorConnectionError",
+    "ThorError",
+    "ThorInvalidConnectorError",
+    "ThorNotInTransactionError",
+    "ThorPaymentRequiredError",
+    "ThorRateLimitError",
+    "ThorResponseError",
+    "ThorRestApiDisabledError",
+    "ThorServerError",
+    "ThorSourceIPError",
+    "ThorTimeoutError",
+    "ThorTransactionError",
+    "ThorWrongTransactionError",
+    "Vehicle",
+]

@@ -1,0 +1,62 @@
+"""Constants of the Thor integration API."""
+
+from enum import StrEnum
+from typing import Final
+
+PRODUCTION_BASE_URL: Final = "https://api.thor.tools/latest/integration"
+DEVELOPMENT_BASE_URL: Final = "https://dev.api.thor.tools/latest/integration"
+DEFAULT_REQUEST_TIMEOUT: Final = 15.0
+API_KEY_HEADER: Final = "X-Api-Key"
+
+
+class ErrorCode(StrEnum):
+    """Message identifiers Thor documents for failed requests."""
+
+    API_KEY_NOT_FOUND = "APIKeyNotFound"
+    REST_API_NOT_ENABLED = "RestAPINotEnabled"
+    INVALID_SOURCE_IP_ADDR = "InvalidSourceIPAddr"
+    CHARGEBOX_NOT_ACTIVE = "ChargeboxNotActive"
+    CHARGEBOX_NOT_FOUND = "ChargeboxNotFound"
+    CHARGEBOX_NOT_FREE = "ChargeboxNotFree"
+    CONNECTOR_NOT_VALID = "ConnectorNotValid"
+    ALREADY_IN_TRANSACTION = "AlreadyInTransaction"
+    NOT_IN_TRANSACTION = "NotInTransaction"
+    WRONG_TRANSACTION = "WrongTransaction"
+    TOO_MANY_REQUESTS = "TooManyRequests"
+    INTERNAL_SERVER_ERROR = "InternalServerError"
+    BOUNDS_TOO_BIG = "BoundsTooBig"
+
+
+class ConnectorType(StrEnum):
+    """Plug type of a connector."""
+
+    CCS = "ccs"
+    CHADEMO = "chademo"
+    COMMANDO = "commando"
+    TYPE_1 = "type_1"
+    TYPE_2 = "type_2"
+    TYPE_3A = "type_3a"
+    TYPE_3C = "type_3c"
+    SCHUKO = "schuko"
+
+
+class ConnectorFormat(StrEnum):
+    """Whether the connector has a tethered cable or a socket."""
+
+    CABLE = "CABLE"
+    SOCKET = "SOCKET"
+
+
+class PowerType(StrEnum):
+    """Electrical supply of a connector."""
+
+    AC_1_PHASE = "AC_1_PHASE"
+    AC_3_PHASE = "AC_3_PHASE"
+    DC = "DC"
+
+
+class Vehicle(StrEnum):
+    """Vehicle class a chargebox serves."""
+
+    CAR = "car"
+    BICYCLE = "bicycle"

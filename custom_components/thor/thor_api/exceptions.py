@@ -1,0 +1,102 @@
+"""Exceptions raised by the Thor API client.
+
+Every exception derives from `ThorError` and carries the HTTP status (None when no
+response arrived) and Thor's message identifier (None when the body had none). Messages
+never contain the API key.
+"""
+
+
+class ThorError(Exception):
+    """Base class of every Thor client error."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str | None = None
+    ) -> None:
+        """Keep the HTTP status and Thor's message identifier."""
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ThorConnectionError(ThorError):
+    """Thor could not be reached (network error, dropped connection)."""
+
+
+class ThorTimeoutError(ThorConnectionError):
+    """Thor did not answer within the request timeout."""
+
+
+class ThorAuthenticationError(ThorError):
+    """The API key is missing or not valid (`APIKeyNotFound`)."""
+
+
+class ThorAccessDeniedError(ThorError):
+    """The key is valid but Thor refused the request (403)."""
+
+
+class ThorRestApiDisabledError(ThorAccessDeniedError):
+    """The REST integration is disabled in the Thor dashboard (`RestAPINotEnabled`)."""
+
+
+class ThorSourceIPError(ThorAccessDeniedError):
+    """The request came from another IP than the configured one (`InvalidSourceIPAddr`)."""
+
+
+class ThorChargeboxNotActiveError(ThorAccessDeniedError):
+    """The chargebox is not flagged active in the dashboard (`ChargeboxNotActive`)."""
+
+
+class ThorChargeboxNotFoundError(ThorError):
+    """No chargebox with that id (`ChargeboxNotFound`)."""
+
+
+class ThorPaymentRequiredError(ThorError):
+    """The chargebox's payment type is not Free (`ChargeboxNotFree`)."""
+
+
+class ThorBadRequestError(ThorError):
+    """Thor refused the request as invalid (400)."""
+
+
+class ThorInvalidConnectorError(ThorBadRequestError):
+    """The connector number is not valid for the chargebox (`ConnectorNotValid`)."""
+
+
+class ThorTransactionError(ThorBadRequestError):
+    """The connector's transaction state does not allow the command."""
+
+
+class ThorAlreadyInTransactionError(ThorTransactionError):
+    """A transaction already runs on the connector (`AlreadyInTransaction`)."""
+
+
+class ThorNotInTransactionError(ThorTransactionError):
+    """No transaction runs on the connector (`NotInTransaction`)."""
+
+
+class ThorWrongTransactionError(ThorTransactionError):
+    """The id_tag or transaction does not match the running one (`WrongTransaction`)."""
+
+
+class ThorRateLimitError(ThorError):
+    """Too many requests (429); `retry_after` is in seconds when Thor sent it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Keep the delay Thor asked for."""
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class ThorServerError(ThorError):
+    """Thor failed on its side (5xx)."""
+
+
+class ThorResponseError(ThorError):
+    """Thor's answer could not be understood (not JSON, missing fields)."""

@@ -1,0 +1,306 @@
+"""Typed models of Thor's responses, parsed tolerantly where the docs are vague.
+
+Units are explicit: power in W, energy in Wh, current in A, times as aware UTC datetimes.
+Enum-typed fields hold the known `StrEnum` member, or the raw string Thor sent when the
+value is unknown. Missing optional fields become None.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+import math
+from typing import Any
+
+from .const import ConnectorFormat, ConnectorType, PowerType, Vehicle
+from .exceptions import ThorResponseError
+
+type JSONObject = Mapping[str, Any]
+
+# Below this, a connector power is taken to be in kW (the docs say "Wh"; see §6.3).
+_KW_THRESHOLD = 1000
+# Epoch values below this are seconds, not milliseconds (1e11 ms is 1973, 1e11 s is 5138).
+_SECONDS_THRESHOLD = 100_000_000_000
+
+
+def _enum[E: StrEnum](enum: type[E], value: Any) -> E | str | None:
+    """Return the enum member for `value`, the raw string if unknown, None if absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        return str(value)
+
+
+def _str(value: Any) -> str | None:
+    """Return a string, or None when the field is absent."""
+    if value is None:
+        return None
+    return str(value)
+
+
+def _bool(value: Any) -> bool | None:
+    """Return a bool from a JSON boolean, 0/1 or "true"/"false"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
+        return value.strip().lower() in ("true", "1")
+    return None
+
+
+def _number(value: Any) -> float | None:
+    """Return a finite number from a JSON number or numeric string, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if not math.isfinite(number):
+        return None
+    return number
+
+
+def _int(value: Any) -> int | None:
+    """Return an integer from a JSON number or numeric string, else None."""
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Return an aware UTC datetime from epoch milliseconds (or seconds)."""
+    number = _number(value)
+    if number is None or number <= 0:
+        return None
+    seconds = number / 1000 if number >= _SECONDS_THRESHOLD else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _connector_numbers(value: Any) -> frozenset[int]:
+    """Normalise `occupied_connectors`/`reserved_connectors` to connector numbers.
+
+    Entries may be ints, numeric strings, or objects with a `connector`, `id` or
+    `number` key; entries of another shape are ignored.
+    """
+    if not isinstance(value, list | tuple):
+        return frozenset()
+    numbers: set[int] = set()
+    for entry in value:
+        raw = entry
+        if isinstance(entry, Mapping):
+            raw = next(
+                (entry[key] for key in ("connector", "id", "number") if key in entry),
+                None,
+            )
+        number = _int(raw)
+        if number is not None and number >= 1:
+            numbers.add(number)
+    return frozenset(numbers)
+
+
+def _object(value: Any) -> JSONObject:
+    """Return `value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Connector:
+    """One connector of a chargebox; `number` is 1-based, in Thor's order."""
+
+    number: int
+    type: ConnectorType | str | None
+    format: ConnectorFormat | str | None
+    power: int | None
+    """Rated power, W."""
+    max_amperage: int | None
+    """Maximum current, A."""
+    power_type: PowerType | str | None
+    terminal_id: str | None
+    token: str | None
+
+    @classmethod
+    def from_dict(cls, number: int, data: JSONObject) -> Connector:
+        """Parse one entry of `connectors`."""
+        power = _number(data.get("power"))
+        if power is not None and 0 < power < _KW_THRESHOLD:
+            power *= 1000
+        return cls(
+            number=number,
+            type=_enum(ConnectorType, data.get("type")),
+            format=_enum(ConnectorFormat, data.get("format")),
+            power=None if power is None else round(power),
+            max_amperage=_int(data.get("max_amperage")),
+            power_type=_enum(PowerType, data.get("power_type")),
+            terminal_id=_str(data.get("terminal_id")),
+            token=_str(data.get("token")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChargeboxType:
+    """What a chargebox is: vehicle class and OCPP dialect."""
+
+    vehicle: Vehicle | str | None
+    msg: str | None
+    """OCPP message format, `json` or `soap`."""
+    version: str | None
+    """OCPP version, `1.5` or `1.6`."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Coordinates:
+    """Location of a chargebox."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Chargebox:
+    """A chargebox as returned by the get-chargebox and list endpoints."""
+
+    id: str
+    alias: str | None
+    active: bool | None
+    connected: bool | None
+    public: bool | None
+    reservable: bool | None
+    connectors: tuple[Connector, ...]
+    coordinates: Coordinates | None
+    last_heartbeat: datetime | None
+    timezone: str | None
+    type: ChargeboxType
+    occupied_connectors: frozenset[int]
+    reserved_connectors: frozenset[int]
+
+    @property
+    def name(self) -> str:
+        """Return the alias, or the id when the chargebox has no alias."""
+        return self.alias or self.id
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Chargebox:
+        """Parse a chargebox; a missing `id` or `connectors` is a response error."""
+        if not isinstance(data, Mapping):
+            raise ThorResponseError("Chargebox is not a JSON object")
+        chargebox_id = data.get("id")
+        if not isinstance(chargebox_id, str | int) or isinstance(chargebox_id, bool):
+            raise ThorResponseError("Chargebox has no id")
+        if str(chargebox_id) == "":
+            raise ThorResponseError("Chargebox has an empty id")
+        connectors = data.get("connectors")
+        if not isinstance(connectors, list):
+            raise ThorResponseError("Chargebox has no connectors list")
+        coordinates = _object(data.get("coordinates"))
+        latitude = _number(coordinates.get("latitude"))
+        longitude = _number(coordinates.get("longitude"))
+        box_type = _object(data.get("type"))
+        return cls(
+            id=str(chargebox_id),
+            alias=_str(data.get("alias")),
+            active=_bool(data.get("active")),
+            connected=_bool(data.get("connected")),
+            public=_bool(data.get("public")),
+            reservable=_bool(data.get("reservable")),
+            connectors=tuple(
+                Connector.from_dict(index, _object(entry))
+                for index, entry in enumerate(connectors, start=1)
+            ),
+            coordinates=(
+                None
+                if latitude is None or longitude is None
+                else Coordinates(latitude=latitude, longitude=longitude)
+            ),
+            last_heartbeat=_timestamp(data.get("last_heartbeat")),
+            timezone=_str(data.get("timezone")),
+            type=ChargeboxType(
+                vehicle=_enum(Vehicle, box_type.get("vehicle")),
+                msg=_str(box_type.get("msg")),
+                version=_str(box_type.get("version")),
+            ),
+            occupied_connectors=_connector_numbers(data.get("occupied_connectors")),
+            reserved_connectors=_connector_numbers(data.get("reserved_connectors")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChargePayment:
+    """Payment of a running charge; None on the charge when it is free."""
+
+    start: float | None
+    method: str | None
+    amount: float | None
+    transaction: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunningCharge:
+    """A charge in progress, from the running-charges endpoint."""
+
+    id: int | None
+    """Transaction number, sent as `transaction` when stopping."""
+    chargebox: str
+    connector: int
+    date_started: datetime | None
+    energy: float | None
+    """Energy delivered so far, Wh."""
+    id_tag: str | None
+    """RFID value for card starts; None for API and app starts."""
+    user: str | None
+    type: str | None
+    payment: ChargePayment | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunningCharge | None:
+        """Parse one item; None when it names no chargebox or connector."""
+        if not isinstance(data, Mapping):
+            return None
+        chargebox = data.get("chargebox")
+        connector = _int(data.get("connector"))
+        if chargebox is None or connector is None:
+            return None
+        payment = data.get("payment")
+        return cls(
+            id=_int(data.get("id")),
+            chargebox=str(chargebox),
+            connector=connector,
+            date_started=_timestamp(data.get("date_started")),
+            energy=_number(data.get("energy")),
+            id_tag=_str(data.get("id_tag")) or None,
+            user=_str(data.get("user")),
+            type=_str(data.get("type")),
+            payment=(
+                ChargePayment(
+                    start=_number(payment.get("start")),
+                    method=_str(payment.get("method")),
+                    amount=_number(payment.get("amount")),
+                    transaction=_str(payment.get("transaction")),
+                )
+                if isinstance(payment, Mapping)
+                else None
+            ),
+        )
+
+
+def parse_running_charges(data: Any) -> list[RunningCharge]:
+    """Parse the running-charges answer (`{"count", "items"}`, or a bare list)."""
+    if isinstance(data, Mapping):
+        items = data.get("items")
+        if items is None and "count" in data:
+            items = []
+    else:
+        items = data
+    if not isinstance(items, list):
+        raise ThorResponseError("Running charges have no items list")
+    return [charge for item in items if (charge := RunningCharge.from_dict(item))]
