@@ -1,0 +1,25 @@
+"""Constants of the Thor integration."""
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+from .thor_api import DEVELOPMENT_BASE_URL, PRODUCTION_BASE_URL
+
+DOMAIN: Final = "thor"
+LOGGER = logging.getLogger(__package__)
+
+CONF_CHARGEBOX_ID: Final = "chargebox_id"
+CONF_ENVIRONMENT: Final = "environment"
+CONF_BASE_URL: Final = "base_url"
+"""Custom API base URL (advanced); when set it wins over the environment."""
+
+ENVIRONMENT_PRODUCTION: Final = "production"
+ENVIRONMENT_DEVELOPMENT: Final = "development"
+ENVIRONMENTS: Final = {
+    ENVIRONMENT_PRODUCTION: PRODUCTION_BASE_URL,
+    ENVIRONMENT_DEVELOPMENT: DEVELOPMENT_BASE_URL,
+}
+
+SCAN_INTERVAL_IDLE: Final = timedelta(seconds=60)
+SCAN_INTERVAL_CHARGING: Final = timedelta(seconds=30)

@@ -1,0 +1,1 @@
+"""Tests of the Thor integration, its API client and the Thor simulator."""

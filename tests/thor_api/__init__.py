@@ -1,0 +1,1 @@
+"""Tests of the Thor API client, against the simulator over loopback HTTP."""
