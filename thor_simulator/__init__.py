@@ -1,0 +1,48 @@
+"""A simulator of the Thor cloud (thor.tools) integration API, for tests and demos.
+
+Run it with `python -m thor_simulator --help`, or in tests::
+
+    sim = ThorSimulator(api_key="key", start_delay=0, stop_delay=0)
+    box = sim.add_chargebox(alias="Garage", connectors=2)
+    base_url = await sim.start()  # http://127.0.0.1:PORT/latest/integration
+    ...
+    await sim.stop()
+
+Choices made where Thor's documentation is silent (see /work/shared/thor-api.md §6):
+
+- Order of checks for every API request: injected faults (like a proxy in front of
+  Thor), then `APIKeyNotFound`, `RestAPINotEnabled`, `InvalidSourceIPAddr`.
+- `charges/start`: 404 ChargeboxNotFound, 403 ChargeboxNotActive, 402
+  ChargeboxNotFree, 400 ConnectorNotValid, 429 TooManyRequests, 400
+  AlreadyInTransaction, in that order. The throttle is checked before the
+  transaction, so a second start within the window gets 429 even while the first
+  is pending. Only accepted (200) starts open a throttle window.
+- A start on a disconnected chargebox or one with `reject_starts` answers 200 with an
+  id_tag, but no charge ever appears. A start on a reserved connector is allowed.
+- `charges/stop` on a start still pending cancels it (its charge never appears). A
+  stop of a charge already stopping is accepted and changes nothing. A connector
+  above the count gives `NotInTransaction` (the docs list ConnectorNotValid for <= 0
+  only). Energy keeps counting until the charge actually ends.
+- Undocumented 400s (bad JSON, missing fields, bad query values) use the message
+  `BadRequest`; unknown API paths `NotFound`, wrong methods `MethodNotAllowed`.
+- Running/finished charge `type` is the charge mode: `api`, `local` (RFID), `remote`
+  (Thor app); `payment` and `user` are null. `charges/finished` filters on
+  `date_finished` by UTC calendar day, both dates inclusive.
+- `requests` logs `(method, request.path)` with the full, percent-decoded path, e.g.
+  `("POST", "/latest/integration/charges/start")`; admin requests are not logged.
+"""
+
+from .errors import ApiError, SimulatorError, UnknownChargeboxError
+from .faults import Faults
+from .models import SimulatedChargebox, SimulatedConnector
+from .simulator import ThorSimulator
+
+__all__ = [
+    "ApiError",
+    "Faults",
+    "SimulatedChargebox",
+    "SimulatedConnector",
+    "SimulatorError",
+    "ThorSimulator",
+    "UnknownChargeboxError",
+]

@@ -1,0 +1,198 @@
+"""Simulated chargeboxes, connectors, charges and reservations.
+
+Times are kept in seconds (floats, on the simulator's clock) and converted to Thor's
+epoch milliseconds only when rendered as JSON.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def epoch_ms(seconds: float) -> int:
+    """Return epoch milliseconds for a time in seconds."""
+    return int(seconds * 1000)
+
+
+@dataclass(kw_only=True)
+class SimulatedConnector:
+    """One connector of a simulated chargebox (1-based number = list index + 1)."""
+
+    power: int = 22000
+    """Rated power, W."""
+    type: str = "type_2"
+    format: str = "SOCKET"
+    max_amperage: int = 32
+    power_type: str = "AC_3_PHASE"
+    terminal_id: str = ""
+    token: str = ""
+
+    def to_api(self) -> dict[str, Any]:
+        """Return the connector as Thor renders it."""
+        return {
+            "power": self.power,
+            "type": self.type,
+            "format": self.format,
+            "max_amperage": self.max_amperage,
+            "power_type": self.power_type,
+            "terminal_id": self.terminal_id,
+            "token": self.token,
+        }
+
+
+@dataclass
+class SimulatedChargebox:
+    """A chargebox of the simulated Thor account; every field may be changed live."""
+
+    id: str
+    alias: str
+    active: bool = True
+    connected: bool = True
+    public: bool = False
+    reservable: bool = True
+    payment_free: bool = True
+    """False: its payment type is not Free, API starts answer 402 ChargeboxNotFree."""
+    reject_starts: bool = False
+    """True: the box refuses remote starts (Thor answers 200, no charge ever appears)."""
+    vehicle: str = "car"
+    ocpp_version: str = "1.6"
+    ocpp_msg: str = "json"
+    timezone: str = "Europe/Rome"
+    latitude: float = 45.4642
+    longitude: float = 9.19
+    connectors: list[SimulatedConnector] = field(default_factory=list)
+    last_heartbeat: int = 0
+    """Epoch ms of the last heartbeat; follows the clock while connected."""
+
+    def to_api(self, occupied: list[int], reserved: list[int]) -> dict[str, Any]:
+        """Return the chargebox as Thor's get-chargebox endpoint renders it."""
+        return {
+            "active": self.active,
+            "alias": self.alias,
+            "connected": self.connected,
+            "public": self.public,
+            "reservable": self.reservable,
+            "connectors": [connector.to_api() for connector in self.connectors],
+            "coordinates": {"latitude": self.latitude, "longitude": self.longitude},
+            "id": self.id,
+            "last_heartbeat": self.last_heartbeat,
+            "timezone": self.timezone,
+            "type": {
+                "vehicle": self.vehicle,
+                "msg": self.ocpp_msg,
+                "version": self.ocpp_version,
+            },
+            "occupied_connectors": occupied,
+            "reserved_connectors": reserved,
+        }
+
+
+# Fields of SimulatedChargebox that may be changed through the admin API, and the
+# JSON types they accept.
+CHARGEBOX_SCALARS: dict[str, tuple[type, ...]] = {
+    "alias": (str,),
+    "active": (bool,),
+    "connected": (bool,),
+    "public": (bool,),
+    "reservable": (bool,),
+    "payment_free": (bool,),
+    "reject_starts": (bool,),
+    "vehicle": (str,),
+    "ocpp_version": (str,),
+    "ocpp_msg": (str,),
+    "timezone": (str,),
+    "latitude": (int, float),
+    "longitude": (int, float),
+    "last_heartbeat": (int,),
+}
+
+
+@dataclass(kw_only=True)
+class PendingStart:
+    """An API start forwarded to the box; the charge appears at `due`."""
+
+    chargebox: str
+    connector: int
+    id_tag: str
+    transaction: int
+    requested: float
+    due: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the pending start for the admin state."""
+        return {
+            "chargebox": self.chargebox,
+            "connector": self.connector,
+            "id_tag": self.id_tag,
+            "transaction": self.transaction,
+            "requested": epoch_ms(self.requested),
+            "due": epoch_ms(self.due),
+        }
+
+
+@dataclass(kw_only=True)
+class Charge:
+    """A charge (transaction), running until `finished` is set."""
+
+    id: int
+    chargebox: str
+    connector: int
+    id_tag: str
+    """The OCPP idTag of the transaction, needed to stop it."""
+    shown_tag: str | None
+    """What Thor shows as `id_tag`: the card for RFID starts, None for API/app starts."""
+    mode: str
+    """How it was started: `api`, `local` (RFID card) or `remote` (Thor app)."""
+    started: float
+    power: int
+    stop_due: float | None = None
+    finished: float | None = None
+
+    def energy(self, now: float) -> int:
+        """Return the energy delivered up to `now` (or the end), Wh."""
+        end = now if self.finished is None else self.finished
+        return max(0, int(self.power * (end - self.started) / 3600))
+
+    def to_api(self, now: float) -> dict[str, Any]:
+        """Return the charge as the running/finished endpoints render it."""
+        item: dict[str, Any] = {
+            "chargebox": self.chargebox,
+            "connector": self.connector,
+            "date_started": epoch_ms(self.started),
+            "energy": self.energy(now),
+            "id": self.id,
+            "id_tag": self.shown_tag,
+            "payment": None,
+            "type": self.mode,
+            "user": None,
+        }
+        if self.finished is not None:
+            item["date_finished"] = epoch_ms(self.finished)
+        return item
+
+
+@dataclass(kw_only=True)
+class Reservation:
+    """A connector reserved until `expiry`."""
+
+    chargebox: str
+    connector: int
+    id_tag: str
+    accepted: float
+    expiry: float
+    user: str = "simulator-user"
+    client: str = "simulator"
+    status: int = 1
+
+    def to_api(self) -> dict[str, Any]:
+        """Return the reservation as the reservations endpoint renders it."""
+        return {
+            "date_accepted": epoch_ms(self.accepted),
+            "payment": None,
+            "user": self.user,
+            "id_tag": self.id_tag,
+            "expiry_date": epoch_ms(self.expiry),
+            "client": self.client,
+            "status": self.status,
+            "chargebox": self.chargebox,
+            "connector": self.connector,
+        }

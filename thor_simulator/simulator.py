@@ -1,0 +1,525 @@
+"""State and behaviour of the simulated Thor cloud.
+
+All state is computed lazily from `now()` (the clock plus an offset moved by
+`advance()`): a start that is due, a stop that is due and a reservation that expired
+take effect the next time anything looks at the state.
+"""
+
+import asyncio
+from collections.abc import Callable
+import math
+import random
+import string
+import time
+from typing import Any, TypeIs
+
+from aiohttp import web
+
+from .app import ADMIN_PREFIX, API_PREFIX, build_app
+from .errors import ApiError, SimulatorError, UnknownChargeboxError
+from .faults import Faults
+from .models import (
+    Charge,
+    PendingStart,
+    Reservation,
+    SimulatedChargebox,
+    SimulatedConnector,
+    epoch_ms,
+)
+
+FIRST_TRANSACTION = 1001
+
+_ALNUM = string.ascii_letters + string.digits
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+# Keyword arguments of add_chargebox that set a field of every connector.
+_CONNECTOR_ATTRS = {
+    "connector_type": "type",
+    "connector_format": "format",
+    "max_amperage": "max_amperage",
+    "power_type": "power_type",
+}
+
+type Key = tuple[str, int]
+
+
+class ThorSimulator:
+    """A Thor cloud account with chargeboxes, served over HTTP on loopback."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "sim-api-key",
+        seed: int = 0,
+        start_delay: float = 3.0,
+        stop_delay: float = 3.0,
+        start_rate_limit: float = 5.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        """Create an account with one valid API key and no chargeboxes."""
+        self.api_keys: set[str] = {api_key}
+        self.rest_enabled = True
+        self.allowed_source_ip: str | None = None
+        self.chargeboxes: dict[str, SimulatedChargebox] = {}
+        self.faults = Faults()
+        self.start_delay = start_delay
+        self.stop_delay = stop_delay
+        self.start_rate_limit = start_rate_limit
+        self.requests: list[tuple[str, str]] = []
+        self._clock = clock or time.time
+        self._offset = 0.0
+        self._rng = random.Random(seed)
+        self._next_transaction = FIRST_TRANSACTION
+        self._pending: dict[Key, PendingStart] = {}
+        self._charges: dict[Key, Charge] = {}
+        self._finished: list[Charge] = []
+        self._reservations: dict[Key, Reservation] = {}
+        self._last_start: dict[Key, float] = {}
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self._base_url: str | None = None
+        self._admin_url: str | None = None
+
+    # ----------------------------------------------------------------- clock
+
+    def now(self) -> float:
+        """Return the simulated time, epoch seconds."""
+        return self._clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulated clock forward."""
+        if seconds < 0:
+            raise ValueError("The clock only moves forward")
+        self._settle()
+        self._offset += seconds
+        self._settle()
+
+    # -------------------------------------------------------------- accounts
+
+    def add_key(self, key: str) -> None:
+        """Make `key` a valid API key."""
+        self.api_keys.add(key)
+
+    def revoke_key(self, key: str) -> None:
+        """Make `key` invalid (as if it had been regenerated in the dashboard)."""
+        self.api_keys.discard(key)
+
+    # ----------------------------------------------------------- chargeboxes
+
+    def random_string(self, length: int, alphabet: str = _ALNUM) -> str:
+        """Return a seeded random string."""
+        return "".join(self._rng.choice(alphabet) for _ in range(length))
+
+    def add_chargebox(
+        self,
+        *,
+        alias: str,
+        connectors: int = 1,
+        chargebox_id: str | None = None,
+        power: int = 22000,
+        **attrs: Any,
+    ) -> SimulatedChargebox:
+        """Add a chargebox with `connectors` identical connectors.
+
+        `attrs` set SimulatedChargebox fields (active, connected, vehicle, ...) or,
+        for every connector, `connector_type`, `connector_format`, `max_amperage`
+        and `power_type`.
+        """
+        if connectors < 1:
+            raise ValueError("A chargebox has at least one connector")
+        box_id = chargebox_id if chargebox_id is not None else self.random_string(16)
+        if box_id in self.chargeboxes:
+            raise ValueError(f"Chargebox {box_id} already exists")
+        connector_attrs = {
+            _CONNECTOR_ATTRS[name]: attrs.pop(name)
+            for name in list(attrs)
+            if name in _CONNECTOR_ATTRS
+        }
+        box = SimulatedChargebox(id=box_id, alias=alias, **attrs)
+        box.connectors = [
+            SimulatedConnector(
+                power=power,
+                terminal_id=self.random_string(8, string.digits),
+                token=self.random_string(32),
+                **connector_attrs,
+            )
+            for _ in range(connectors)
+        ]
+        box.last_heartbeat = epoch_ms(self.now())
+        self.chargeboxes[box_id] = box
+        return box
+
+    def _box(self, chargebox_id: str) -> SimulatedChargebox:
+        """Return a chargebox or raise UnknownChargeboxError."""
+        box = self.chargeboxes.get(chargebox_id)
+        if box is None:
+            raise UnknownChargeboxError(f"No chargebox {chargebox_id!r}")
+        return box
+
+    def _connector(self, chargebox_id: str, connector: int) -> Key:
+        """Return the key of a valid connector or raise SimulatorError."""
+        box = self._box(chargebox_id)
+        if not _is_int(connector) or not 1 <= connector <= len(box.connectors):
+            raise SimulatorError(
+                f"Chargebox {chargebox_id!r} has no connector {connector!r}"
+            )
+        return (chargebox_id, connector)
+
+    # ------------------------------------------------------------ lazy state
+
+    def _settle(self) -> None:
+        """Apply every start, stop and expiry that is due, in time order."""
+        now = self.now()
+        for key, pending in sorted(self._pending.items(), key=lambda kv: kv[1].due):
+            if pending.due <= now:
+                del self._pending[key]
+                box = self.chargeboxes.get(key[0])
+                if box is None or key[1] > len(box.connectors):
+                    continue
+                self._charges[key] = Charge(
+                    id=pending.transaction,
+                    chargebox=key[0],
+                    connector=key[1],
+                    id_tag=pending.id_tag,
+                    shown_tag=None,
+                    mode="api",
+                    started=pending.due,
+                    power=box.connectors[key[1] - 1].power,
+                )
+        due = [
+            (key, charge)
+            for key, charge in self._charges.items()
+            if charge.stop_due is not None and charge.stop_due <= now
+        ]
+        for key, charge in sorted(due, key=lambda kv: kv[1].stop_due or 0.0):
+            self._finish(key, charge, charge.stop_due or now)
+        for key, reservation in list(self._reservations.items()):
+            if reservation.expiry <= now:
+                del self._reservations[key]
+        for box in self.chargeboxes.values():
+            if box.connected:
+                box.last_heartbeat = epoch_ms(now)
+
+    def _finish(self, key: Key, charge: Charge, when: float) -> None:
+        """End a running charge at `when`."""
+        del self._charges[key]
+        charge.finished = when
+        self._finished.append(charge)
+
+    def _take_transaction(self) -> int:
+        """Return the next transaction number."""
+        number = self._next_transaction
+        self._next_transaction += 1
+        return number
+
+    def occupied_connectors(self, chargebox_id: str) -> list[int]:
+        """Return the connectors of a chargebox with a running charge."""
+        self._settle()
+        return sorted(c for b, c in self._charges if b == chargebox_id)
+
+    def reserved_connectors(self, chargebox_id: str) -> list[int]:
+        """Return the connectors of a chargebox reserved right now."""
+        self._settle()
+        return sorted(c for b, c in self._reservations if b == chargebox_id)
+
+    def chargebox_json(self, chargebox_id: str) -> dict[str, Any]:
+        """Return a chargebox as the API renders it."""
+        box = self._box(chargebox_id)
+        return box.to_api(
+            self.occupied_connectors(chargebox_id),
+            self.reserved_connectors(chargebox_id),
+        )
+
+    def running(self, chargebox_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the running charges as the API renders them."""
+        self._settle()
+        now = self.now()
+        return [
+            charge.to_api(now)
+            for charge in sorted(self._charges.values(), key=lambda c: c.id)
+            if chargebox_id is None or charge.chargebox == chargebox_id
+        ]
+
+    @property
+    def finished(self) -> list[dict[str, Any]]:
+        """Return the finished charges as the API renders them, oldest end first."""
+        self._settle()
+        now = self.now()
+        return [charge.to_api(now) for charge in self._finished]
+
+    def reservations(self, chargebox_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the reservations that have not expired."""
+        self._settle()
+        return [
+            reservation.to_api()
+            for reservation in self._reservations.values()
+            if chargebox_id is None or reservation.chargebox == chargebox_id
+        ]
+
+    def pending_starts(self) -> list[dict[str, Any]]:
+        """Return the API starts whose charge has not appeared yet."""
+        self._settle()
+        return [pending.to_dict() for pending in self._pending.values()]
+
+    # ------------------------------------------------------- test controls
+
+    def _check_free(self, key: Key) -> None:
+        """Raise SimulatorError when the connector has a charge or a pending start."""
+        if key in self._charges or key in self._pending:
+            raise SimulatorError(f"Connector {key[1]} of {key[0]!r} is busy")
+
+    def _start_now(
+        self, key: Key, *, id_tag: str, shown_tag: str | None, mode: str
+    ) -> int:
+        """Start a charge at once and return its transaction number."""
+        self._settle()
+        self._check_free(key)
+        box = self.chargeboxes[key[0]]
+        charge = Charge(
+            id=self._take_transaction(),
+            chargebox=key[0],
+            connector=key[1],
+            id_tag=id_tag,
+            shown_tag=shown_tag,
+            mode=mode,
+            started=self.now(),
+            power=box.connectors[key[1] - 1].power,
+        )
+        self._charges[key] = charge
+        return charge.id
+
+    def start_rfid_charge(self, chargebox_id: str, connector: int, id_tag: str) -> int:
+        """Start a charge with an RFID card at the box (mode local); return its id."""
+        key = self._connector(chargebox_id, connector)
+        if not isinstance(id_tag, str) or not id_tag:
+            raise SimulatorError("The RFID id_tag must be a non-empty string")
+        return self._start_now(key, id_tag=id_tag, shown_tag=id_tag, mode="local")
+
+    def start_app_charge(self, chargebox_id: str, connector: int) -> int:
+        """Start a charge from the Thor app (mode remote); return its id.
+
+        Running charges show `id_tag` null; the tag that stops it is `app_tag()`.
+        """
+        key = self._connector(chargebox_id, connector)
+        return self._start_now(
+            key,
+            id_tag=self.random_string(20, _LOWER_ALNUM),
+            shown_tag=None,
+            mode="remote",
+        )
+
+    def app_tag(self, chargebox_id: str, connector: int) -> str:
+        """Return the hidden id_tag of the charge (or pending start) on a connector."""
+        key = self._connector(chargebox_id, connector)
+        self._settle()
+        if key in self._charges:
+            return self._charges[key].id_tag
+        if key in self._pending:
+            return self._pending[key].id_tag
+        raise SimulatorError(f"No charge on connector {connector} of {chargebox_id!r}")
+
+    def end_charge(self, chargebox_id: str, connector: int) -> None:
+        """End the charge at the box (unplug): at once, or cancel a pending start."""
+        key = self._connector(chargebox_id, connector)
+        self._settle()
+        if key in self._charges:
+            self._finish(key, self._charges[key], self.now())
+        elif key in self._pending:
+            del self._pending[key]
+        else:
+            raise SimulatorError(
+                f"No charge on connector {connector} of {chargebox_id!r}"
+            )
+
+    def reserve(
+        self, chargebox_id: str, connector: int, *, minutes: float = 15
+    ) -> None:
+        """Reserve a connector for `minutes` (replacing its reservation)."""
+        key = self._connector(chargebox_id, connector)
+        if not _is_number(minutes) or minutes <= 0:
+            raise SimulatorError("A reservation lasts a positive number of minutes")
+        self._settle()
+        now = self.now()
+        self._reservations[key] = Reservation(
+            chargebox=chargebox_id,
+            connector=connector,
+            id_tag=self.random_string(18, _LOWER_ALNUM),
+            accepted=now,
+            expiry=now + minutes * 60,
+        )
+
+    # ------------------------------------------------------------- API logic
+
+    def check_access(self, api_key: str | None, remote: str | None) -> None:
+        """Raise the 403 Thor gives for a bad key, a disabled API or a wrong IP."""
+        if not api_key or api_key not in self.api_keys:
+            raise ApiError(403, "APIKeyNotFound")
+        if not self.rest_enabled:
+            raise ApiError(403, "RestAPINotEnabled")
+        if self.allowed_source_ip is not None and remote != self.allowed_source_ip:
+            raise ApiError(403, "InvalidSourceIPAddr")
+
+    def _api_box(self, body: dict[str, Any]) -> SimulatedChargebox:
+        """Return the chargebox named by a request body (400/404 otherwise)."""
+        chargebox_id = body.get("chargebox")
+        if not isinstance(chargebox_id, str):
+            raise ApiError(400, "BadRequest", detail="chargebox must be a string")
+        box = self.chargeboxes.get(chargebox_id)
+        if box is None:
+            raise ApiError(404, "ChargeboxNotFound")
+        return box
+
+    def api_start(self, body: dict[str, Any]) -> str:
+        """Handle `POST charges/start` and return the id_tag Thor generated.
+
+        A box that is disconnected or refuses remote starts still gets a 200 (Thor
+        only forwards the command), but no charge appears.
+        """
+        box = self._api_box(body)
+        if not box.active:
+            raise ApiError(403, "ChargeboxNotActive")
+        if not box.payment_free:
+            raise ApiError(402, "ChargeboxNotFree")
+        connector = body.get("connector")
+        if not _is_int(connector) or not 1 <= connector <= len(box.connectors):
+            raise ApiError(400, "ConnectorNotValid")
+        key = (box.id, connector)
+        self._settle()
+        now = self.now()
+        last = self._last_start.get(key)
+        if self.start_rate_limit > 0 and last is not None:
+            remaining = last + self.start_rate_limit - now
+            if remaining > 0:
+                # error_response() drops the header when faults.retry_after is off.
+                retry_after = str(max(1, math.ceil(remaining)))
+                raise ApiError(
+                    429, "TooManyRequests", headers={"Retry-After": retry_after}
+                )
+        if key in self._charges or key in self._pending:
+            raise ApiError(400, "AlreadyInTransaction")
+        self._last_start[key] = now
+        id_tag = self.random_string(20, _LOWER_ALNUM)
+        if box.connected and not box.reject_starts:
+            self._pending[key] = PendingStart(
+                chargebox=box.id,
+                connector=connector,
+                id_tag=id_tag,
+                transaction=self._take_transaction(),
+                requested=now,
+                due=now + self.start_delay,
+            )
+            self._settle()
+        return id_tag
+
+    def api_stop(self, body: dict[str, Any]) -> None:
+        """Handle `POST charges/stop`.
+
+        The charge ends `stop_delay` seconds later; a start still pending is
+        cancelled at once (its charge never appears). A second stop of a charge that
+        is already stopping is accepted and changes nothing.
+        """
+        box = self._api_box(body)
+        connector = body.get("connector")
+        if not _is_int(connector) or connector <= 0:
+            raise ApiError(400, "ConnectorNotValid")
+        id_tag = body.get("id_tag")
+        if not isinstance(id_tag, str) or not id_tag:
+            raise ApiError(400, "BadRequest", detail="id_tag must be a string")
+        transaction = body.get("transaction")
+        if transaction is not None and not _is_int(transaction):
+            raise ApiError(400, "BadRequest", detail="transaction must be an integer")
+        key = (box.id, connector)
+        self._settle()
+        charge = self._charges.get(key)
+        pending = self._pending.get(key)
+        if charge is not None:
+            if id_tag != charge.id_tag or transaction not in (None, charge.id):
+                raise ApiError(400, "WrongTransaction")
+            if charge.stop_due is None:
+                charge.stop_due = self.now() + self.stop_delay
+                self._settle()
+        elif pending is not None:
+            if id_tag != pending.id_tag or transaction not in (
+                None,
+                pending.transaction,
+            ):
+                raise ApiError(400, "WrongTransaction")
+            del self._pending[key]
+        else:
+            raise ApiError(400, "NotInTransaction")
+
+    # ---------------------------------------------------------------- server
+
+    def make_app(self) -> web.Application:
+        """Return the aiohttp application serving the API and the admin API.
+
+        It can also be served by another runner (e.g. aiohttp's TestServer); its
+        shutdown releases hung requests.
+        """
+        if self._runner is None:
+            self._closing = asyncio.Event()
+        return build_app(self)
+
+    @property
+    def base_url(self) -> str:
+        """Return the API base URL (after `start()`)."""
+        if self._base_url is None:
+            raise RuntimeError("The simulator is not started")
+        return self._base_url
+
+    @property
+    def admin_url(self) -> str:
+        """Return the admin API URL (after `start()`)."""
+        if self._admin_url is None:
+            raise RuntimeError("The simulator is not started")
+        return self._admin_url
+
+    @property
+    def closing(self) -> asyncio.Event:
+        """Return the event set when the server stops (releases hung requests)."""
+        return self._closing
+
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, access_log: bool = False
+    ) -> str:
+        """Serve on `host:port` (0 = any free port) and return the base URL."""
+        if self._runner is not None:
+            raise RuntimeError("The simulator is already started")
+        options: dict[str, Any] = {} if access_log else {"access_log": None}
+        runner = web.AppRunner(
+            self.make_app(), handle_signals=False, shutdown_timeout=1.0, **options
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound = runner.addresses[0]
+        url_host = "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104
+        if ":" in url_host:
+            url_host = f"[{url_host}]"
+        origin = f"http://{url_host}:{bound[1]}"
+        self._base_url = origin + API_PREFIX
+        self._admin_url = origin + ADMIN_PREFIX
+        return self._base_url
+
+    async def stop(self) -> None:
+        """Stop serving (idempotent); hung requests are dropped."""
+        self._closing.set()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        self._base_url = self._admin_url = None
+
+
+def _is_int(value: object) -> TypeIs[int]:
+    """Return whether a JSON value is an integer (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> TypeIs[int | float]:
+    """Return whether a JSON value is a number (not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
