@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import json
 import logging
-from typing import Any, Self
+import math
+from typing import Any, Self, TypeIs
 from urllib.parse import quote
 
 import aiohttp
@@ -74,6 +75,11 @@ def _quote_segment(value: str) -> str:
     return quote(value, safe="").replace(".", "%2E")
 
 
+def _is_integer(value: object) -> TypeIs[int]:
+    """Return whether `value` is an int (a bool is not a connector or transaction)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _error_code(body: str) -> tuple[str | None, str]:
     """Return Thor's message identifier (if any) and a short detail from an error body."""
     detail = ""
@@ -107,12 +113,14 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except TypeError, ValueError:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -124,7 +132,8 @@ class ThorClient:
     """Client for one Thor API key.
 
     The aiohttp session is injected and never closed here. The API key is sent in the
-    `X-Api-Key` header only; it appears in no message, repr or log line.
+    `X-Api-Key` header only; it appears in no message, repr or log line. Redirects are
+    not followed (they would carry the key to another host) and nothing is retried.
     """
 
     session: aiohttp.ClientSession
@@ -159,8 +168,10 @@ class ThorClient:
         headers = {API_KEY_HEADER: self.api_key, "Accept": "application/json"}
         try:
             async with asyncio.timeout(self.request_timeout):
+                # Redirects are not followed: aiohttp would forward the key header to
+                # whatever host the Location names.
                 async with self.session.request(
-                    method, url, headers=headers, json=body
+                    method, url, headers=headers, json=body, allow_redirects=False
                 ) as response:
                     text = await response.text(errors="replace")
                     status = response.status
@@ -179,6 +190,11 @@ class ThorClient:
         LOGGER.debug("%s %s -> %s", method, path, status)
         if status >= 400:
             raise self._error(status, text, retry_after)
+        if status >= 300:
+            raise ThorResponseError(
+                f"Thor answered {method} {path} with a redirect (HTTP {status})",
+                status=status,
+            )
         if not expect_json:
             return None
         try:
@@ -218,7 +234,7 @@ class ThorClient:
     @staticmethod
     def _check_connector(connector: int) -> int:
         """Refuse connector numbers below 1 before any request."""
-        if isinstance(connector, bool) or not isinstance(connector, int) or connector < 1:
+        if not _is_integer(connector) or connector < 1:
             raise ValueError("The connector number must be an integer >= 1")
         return connector
 
@@ -286,5 +302,7 @@ class ThorClient:
             "id_tag": id_tag,
         }
         if transaction is not None:
+            if not _is_integer(transaction):
+                raise ValueError("The transaction must be an integer")
             body["transaction"] = transaction
         await self._request("POST", "/charges/stop", body=body, expect_json=False)

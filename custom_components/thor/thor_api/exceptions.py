@@ -99,4 +99,4 @@ class ThorServerError(ThorError):
 
 
 class ThorResponseError(ThorError):
-    """Thor's answer could not be understood (not JSON, missing fields)."""
+    """Thor's answer could not be used (not JSON, missing fields, a redirect)."""

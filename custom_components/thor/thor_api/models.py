@@ -83,7 +83,7 @@ def _timestamp(value: Any) -> datetime | None:
     seconds = number / 1000 if number >= _SECONDS_THRESHOLD else number
     try:
         return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
+    except OverflowError, OSError, ValueError:
         return None
 
 
