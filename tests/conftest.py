@@ -4,11 +4,27 @@
 own `custom_components` package does not shadow ours.
 """
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
+import json
+from pathlib import Path
+import time
+from typing import Any
+from unittest.mock import MagicMock, PropertyMock, patch
 
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.thor  # noqa: F401
+from custom_components.thor.const import (
+    CONF_BASE_URL,
+    CONF_CHARGEBOX_ID,
+    CONF_ENVIRONMENT,
+    DOMAIN,
+)
+from custom_components.thor.thor_api import Chargebox
+from custom_components.thor.thor_api.models import parse_running_charges
 from thor_simulator import ThorSimulator
 
 API_KEY = "test-api-key-0123456789"
@@ -20,12 +36,118 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
-async def simulator() -> AsyncGenerator[ThorSimulator]:
-    """Run a Thor simulator on loopback with no start/stop delays and no rate limit."""
+async def simulator(socket_enabled: None) -> AsyncGenerator[ThorSimulator]:
+    """Run a Thor simulator on loopback with no start/stop delays and no rate limit.
+
+    `socket_enabled` lets it listen; pytest-socket still limits connections to
+    127.0.0.1.
+    """
     sim = ThorSimulator(
-        api_key=API_KEY, seed=1, start_delay=0, stop_delay=0, start_rate_limit=0
+        api_key=API_KEY,
+        seed=1,
+        start_delay=0,
+        stop_delay=0,
+        start_rate_limit=0,
+        # Looked up on each call, so the simulator follows `freezer` when a test uses it.
+        clock=lambda: time.time(),  # noqa: PLW0108
     )
     sim.add_chargebox(alias="Garage", connectors=2)
     await sim.start(host="127.0.0.1", port=0)
     yield sim
     await sim.stop()
+
+
+# ---------------------------------------------------------------- mocked client
+
+CHARGEBOX_ID = "EaJ7cU9NJ3YkTNgy"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_json_fixture(name: str) -> Any:
+    """Return a Thor JSON payload from tests/fixtures."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """Return the config entry of the chargebox in tests/fixtures/chargebox.json."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage",
+        unique_id=CHARGEBOX_ID,
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_ENVIRONMENT: "production",
+            CONF_CHARGEBOX_ID: CHARGEBOX_ID,
+        },
+    )
+
+
+@pytest.fixture
+def chargebox_fixture() -> str:
+    """Return the file name of the chargebox payload the mocked client answers."""
+    return "chargebox.json"
+
+
+@pytest.fixture
+def running_charges_fixture() -> str:
+    """Return the file name of the running-charges payload the mocked client answers."""
+    return "running_charges.json"
+
+
+@pytest.fixture
+def mock_thor_client(
+    chargebox_fixture: str, running_charges_fixture: str
+) -> Generator[MagicMock]:
+    """Patch the ThorClient the integration builds; return the mocked instance."""
+    with patch("custom_components.thor.ThorClient", autospec=True) as client_class:
+        client = client_class.return_value
+        client.get_chargebox.return_value = Chargebox.from_dict(
+            load_json_fixture(chargebox_fixture)
+        )
+        client.running_charges.return_value = parse_running_charges(
+            load_json_fixture(running_charges_fixture)
+        )
+        yield client
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_thor_client: MagicMock
+) -> MockConfigEntry:
+    """Set up the integration with the mocked client."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create the entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+# ------------------------------------------------------------------- simulator
+
+
+@pytest.fixture
+def sim_config_entry(simulator: ThorSimulator) -> MockConfigEntry:
+    """Return a config entry for the simulator's chargebox, through its base URL."""
+    chargebox_id = next(iter(simulator.chargeboxes))
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage",
+        unique_id=chargebox_id,
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_ENVIRONMENT: "production",
+            CONF_CHARGEBOX_ID: chargebox_id,
+            CONF_BASE_URL: simulator.base_url,
+        },
+    )

@@ -1,8 +1,9 @@
 """Constants of the Thor integration."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 import logging
-from typing import Final
+from typing import Any, Final
 
 from .thor_api import DEVELOPMENT_BASE_URL, PRODUCTION_BASE_URL
 
@@ -23,3 +24,18 @@ ENVIRONMENTS: Final = {
 
 SCAN_INTERVAL_IDLE: Final = timedelta(seconds=60)
 SCAN_INTERVAL_CHARGING: Final = timedelta(seconds=30)
+RATE_LIMIT_BACKOFF: Final = 120.0
+"""Seconds to wait after a 429 that carried no `Retry-After`."""
+
+
+def base_url_from(data: Mapping[str, Any]) -> str:
+    """Return the API base URL of a config entry's data.
+
+    A custom URL wins over the environment; an unknown environment means production.
+    """
+    if base_url := data.get(CONF_BASE_URL):
+        return str(base_url)
+    return ENVIRONMENTS.get(
+        data.get(CONF_ENVIRONMENT, ENVIRONMENT_PRODUCTION),
+        ENVIRONMENTS[ENVIRONMENT_PRODUCTION],
+    )
