@@ -2,18 +2,34 @@
 
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
-from .const import base_url_from
+from .charge_control import ThorChargeController, async_remove_storage
+from .const import DOMAIN, base_url_from
 from .coordinator import (
     ThorConfigEntry,
     ThorDataUpdateCoordinator,
     ThorRuntimeData,
     async_delete_issues,
 )
+from .services import async_setup_services
 from .thor_api import ThorClient
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the start and stop actions."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool:
@@ -25,7 +41,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
     )
     coordinator = ThorDataUpdateCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = ThorRuntimeData(client=client, coordinator=coordinator)
+    charge_control = ThorChargeController(hass, entry, coordinator)
+    await charge_control.async_setup()
+    entry.runtime_data = ThorRuntimeData(
+        client=client, coordinator=coordinator, charge_control=charge_control
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -39,5 +59,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> boo
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> None:
-    """Remove the repair issues of a deleted config entry."""
+    """Remove the repair issues and the stored id_tags of a deleted config entry."""
     async_delete_issues(hass, entry.entry_id)
+    await async_remove_storage(hass, entry.entry_id)

@@ -10,6 +10,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .charge_control import ThorChargeController
 from .const import (
     CONF_CHARGEBOX_ID,
     DOMAIN,
@@ -67,6 +68,7 @@ class ThorRuntimeData:
 
     client: ThorClient
     coordinator: ThorDataUpdateCoordinator
+    charge_control: ThorChargeController
 
 
 type ThorConfigEntry = ConfigEntry[ThorRuntimeData]

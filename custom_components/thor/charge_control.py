@@ -1,0 +1,550 @@
+"""Start and stop charges on one chargebox, and keep what is needed to stop them.
+
+Thor returns an `id_tag` for every API start and needs it again to stop the charge, but
+running charges show `id_tag: null` for API and app starts. The id_tag is therefore kept
+in a `Store` (`thor.<entry_id>`), written before the start returns, and forgotten only
+once running charges show that the charge is gone.
+
+A 200 from Thor only means "forwarded to the chargebox". After a command the switch
+shows the requested state at once (pending) and the coordinator is polled at
+`CONFIRM_POLLS`; a refresh that still shows the old state does not flip the switch back.
+When `CONFIRM_WINDOW` passes without confirmation the switch shows the real state again,
+one warning is logged and `thor_command_failed` is fired.
+
+Commands on one connector are serialised by a lock. A command that repeats the one in
+flight or awaiting confirmation sends nothing and returns the result of the first one,
+so a double tap or a repeated voice command starts one charge only.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import partial
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    HomeAssistant,
+    ServiceResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .thor_api import (
+    ThorAlreadyInTransactionError,
+    ThorAuthenticationError,
+    ThorChargeboxNotActiveError,
+    ThorChargeboxNotFoundError,
+    ThorConnectionError,
+    ThorError,
+    ThorInvalidConnectorError,
+    ThorNotInTransactionError,
+    ThorPaymentRequiredError,
+    ThorRateLimitError,
+    ThorRestApiDisabledError,
+    ThorServerError,
+    ThorSourceIPError,
+    ThorWrongTransactionError,
+)
+
+if TYPE_CHECKING:
+    from .coordinator import ThorConfigEntry, ThorData, ThorDataUpdateCoordinator
+
+STORAGE_VERSION: Final = 1
+EVENT_COMMAND_FAILED: Final = f"{DOMAIN}_command_failed"
+
+CONFIRM_POLLS: Final = (2.0, 5.0, 10.0, 20.0, 40.0)
+"""Seconds after a command at which the coordinator is refreshed."""
+CONFIRM_WINDOW: Final = 120.0
+"""Seconds a command may take to show up in running charges."""
+UNCONFIRMED_TAG_TTL: Final = timedelta(minutes=15)
+"""How long an id_tag whose charge never appeared is kept (a box may start late)."""
+RATE_LIMIT_DEFAULT: Final = 60
+"""Seconds to suggest after a 429 without `Retry-After`."""
+
+
+def storage_key(entry_id: str) -> str:
+    """Return the storage key of a config entry's id_tags."""
+    return f"{DOMAIN}.{entry_id}"
+
+
+async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the stored id_tags of a removed config entry."""
+    await Store[dict[str, Any]](
+        hass, STORAGE_VERSION, storage_key(entry_id)
+    ).async_remove()
+
+
+class ChargeCommand(StrEnum):
+    """A command sent to a connector."""
+
+    START = "start"
+    STOP = "stop"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChargeResult:
+    """The id_tag of a charge and, when known, its transaction number."""
+
+    id_tag: str
+    transaction: int | None
+
+    def as_response(self) -> ServiceResponse:
+        """Return the result as an action response."""
+        return {"id_tag": self.id_tag, "transaction": self.transaction}
+
+
+@dataclass(kw_only=True, slots=True)
+class _ChargeRecord:
+    """The id_tag of a charge this integration started."""
+
+    id_tag: str
+    transaction: int | None = None
+    confirmed: bool = False
+    """True once running charges showed the charge."""
+    requested: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as stored."""
+        return {
+            "id_tag": self.id_tag,
+            "transaction": self.transaction,
+            "confirmed": self.confirmed,
+            "requested": self.requested.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> _ChargeRecord | None:
+        """Return a stored record, None when it is damaged."""
+        if not isinstance(data, dict):
+            return None
+        id_tag = data.get("id_tag")
+        transaction = data.get("transaction")
+        requested = dt_util.parse_datetime(str(data.get("requested")))
+        if not isinstance(id_tag, str) or not id_tag:
+            return None
+        if isinstance(transaction, bool) or not isinstance(transaction, int):
+            transaction = None
+        return cls(
+            id_tag=id_tag,
+            transaction=transaction,
+            confirmed=data.get("confirmed") is True,
+            requested=requested or dt_util.utcnow(),
+        )
+
+
+@dataclass(kw_only=True, slots=True)
+class _Pending:
+    """A command Thor accepted that running charges do not show yet."""
+
+    command: ChargeCommand
+    result: ChargeResult
+    sent_on: ThorData
+    """The data shown when the command was sent: it cannot confirm the command."""
+    cancel_timers: list[CALLBACK_TYPE] = field(default_factory=list)
+
+    @property
+    def target(self) -> bool:
+        """Return the charging state the command asked for."""
+        return self.command is ChargeCommand.START
+
+    def cancel(self) -> None:
+        """Cancel the confirmation polls and the deadline."""
+        for cancel in self.cancel_timers:
+            cancel()
+        self.cancel_timers.clear()
+
+
+class ThorChargeController:
+    """Start and stop charges on the connectors of one chargebox."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ThorConfigEntry,
+        coordinator: ThorDataUpdateCoordinator,
+    ) -> None:
+        """Prepare the controller; call `async_setup` before use."""
+        self.hass = hass
+        self.entry = entry
+        self.coordinator = coordinator
+        self._store = Store[dict[str, Any]](
+            hass,
+            STORAGE_VERSION,
+            storage_key(entry.entry_id),
+            private=True,
+            atomic_writes=True,
+        )
+        self._stored: dict[str, Any] = {}
+        self._records: dict[int, _ChargeRecord] = {}
+        self._pending: dict[int, _Pending] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @property
+    def chargebox_id(self) -> str:
+        """Return the id of the controlled chargebox."""
+        return self.coordinator.chargebox_id
+
+    async def async_setup(self) -> None:
+        """Load the stored id_tags and follow the coordinator."""
+        stored = await self._store.async_load()
+        charges = stored.get("charges") if isinstance(stored, dict) else None
+        self._stored = charges if isinstance(charges, dict) else {}
+        mine = self._stored.get(self.chargebox_id)
+        if isinstance(mine, dict):
+            for key, value in mine.items():
+                if (
+                    key.isdigit()
+                    and (record := _ChargeRecord.from_dict(value)) is not None
+                ):
+                    self._records[int(key)] = record
+        self.entry.async_on_unload(
+            self.coordinator.async_add_listener(self._async_handle_coordinator_update)
+        )
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(
+                EVENT_HOMEASSISTANT_STOP, self._async_cancel_pending
+            )
+        )
+        self.entry.async_on_unload(self._async_cancel_pending)
+        # Charges may have ended while Home Assistant was not running.
+        self._async_handle_coordinator_update()
+
+    @callback
+    def _async_cancel_pending(self, _event: Event | None = None) -> None:
+        """Forget the commands awaiting confirmation and cancel their timers."""
+        for pending in self._pending.values():
+            pending.cancel()
+        self._pending.clear()
+
+    def charging(self, connector: int) -> bool:
+        """Return whether Thor shows a transaction on the connector."""
+        return self.coordinator.data.is_occupied(connector)
+
+    def pending(self, connector: int) -> bool | None:
+        """Return the state a command awaiting confirmation asked for, else None."""
+        if (pending := self._pending.get(connector)) is None:
+            return None
+        return pending.target
+
+    def is_on(self, connector: int) -> bool:
+        """Return the state to show: the pending one, else the real one."""
+        if (target := self.pending(connector)) is not None:
+            return target
+        return self.charging(connector)
+
+    async def async_start(self, connector: int) -> ChargeResult:
+        """Start a charge; return its id_tag once it is stored."""
+        async with self._lock(connector):
+            pending = self._pending.get(connector)
+            if pending is not None and pending.command is ChargeCommand.START:
+                LOGGER.debug("Start on connector %s already sent", connector)
+                return pending.result
+            self._check_command(connector)
+            if pending is None and self.charging(connector):
+                raise self._error("already_charging", connector, validation=True)
+            with self._thor_errors(connector):
+                id_tag = await self.coordinator.client.start_charge(
+                    self.chargebox_id, connector
+                )
+            self._records[connector] = _ChargeRecord(
+                id_tag=id_tag, requested=dt_util.utcnow()
+            )
+            # The id_tag is the only way to stop this charge: on disk before returning.
+            await self._async_save()
+            result = ChargeResult(id_tag=id_tag, transaction=None)
+            self._set_pending(connector, ChargeCommand.START, result)
+            return result
+
+    async def async_stop(self, connector: int) -> ChargeResult:
+        """Stop the connector's charge; return the id_tag and transaction used."""
+        async with self._lock(connector):
+            pending = self._pending.get(connector)
+            if pending is not None and pending.command is ChargeCommand.STOP:
+                LOGGER.debug("Stop on connector %s already sent", connector)
+                return pending.result
+            self._check_command(connector)
+            charge = self.coordinator.data.charges.get(connector)
+            record = self._records.get(connector)
+            if charge is not None and charge.id_tag:
+                id_tag, transaction = charge.id_tag, charge.id
+            elif record is not None:
+                id_tag, transaction = record.id_tag, record.transaction
+            elif self.charging(connector):
+                raise self._error(
+                    "charge_started_elsewhere", connector, validation=True
+                )
+            else:
+                raise self._error("not_charging", connector, validation=True)
+            with self._thor_errors(connector):
+                try:
+                    await self.coordinator.client.stop_charge(
+                        self.chargebox_id, connector, id_tag, transaction
+                    )
+                except ThorWrongTransactionError:
+                    if transaction is None:
+                        raise
+                    # The transaction number is an assumption (thor-api.md §6.13):
+                    # the id_tag alone identifies the charge.
+                    LOGGER.debug(
+                        "Stop refused with transaction %s, retrying", transaction
+                    )
+                    await self.coordinator.client.stop_charge(
+                        self.chargebox_id, connector, id_tag
+                    )
+            result = ChargeResult(id_tag=id_tag, transaction=transaction)
+            self._set_pending(connector, ChargeCommand.STOP, result)
+            return result
+
+    def _lock(self, connector: int) -> asyncio.Lock:
+        """Return the lock that serialises the connector's commands."""
+        if (lock := self._locks.get(connector)) is None:
+            lock = self._locks[connector] = asyncio.Lock()
+        return lock
+
+    def _name(self) -> str:
+        """Return the chargebox name used in messages."""
+        return self.coordinator.data.chargebox.name
+
+    def _error(
+        self,
+        key: str,
+        connector: int,
+        *,
+        validation: bool = False,
+        **placeholders: str,
+    ) -> HomeAssistantError:
+        """Build a translated error about a connector of this chargebox."""
+        cls = ServiceValidationError if validation else HomeAssistantError
+        return cls(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={
+                "chargebox": self._name(),
+                "connector": str(connector),
+                **placeholders,
+            },
+        )
+
+    def _check_command(self, connector: int) -> None:
+        """Refuse a command Thor could not carry out, before sending it."""
+        chargebox = self.coordinator.data.chargebox
+        if not 1 <= connector <= len(chargebox.connectors):
+            raise self._error(
+                "invalid_connector",
+                connector,
+                validation=True,
+                count=str(len(chargebox.connectors)),
+            )
+        if chargebox.connected is False:
+            raise self._error("chargebox_offline", connector)
+
+    @contextmanager
+    def _thor_errors(self, connector: int) -> Iterator[None]:
+        """Translate the Thor client's errors into messages with cause and fix."""
+        try:
+            yield
+        except ThorInvalidConnectorError as err:
+            raise self._error(
+                "invalid_connector",
+                connector,
+                validation=True,
+                count=str(len(self.coordinator.data.chargebox.connectors)),
+            ) from err
+        except ThorAlreadyInTransactionError as err:
+            self._refresh_soon()
+            raise self._error("already_charging", connector, validation=True) from err
+        except ThorNotInTransactionError as err:
+            self._refresh_soon()
+            raise self._error("not_charging", connector, validation=True) from err
+        except ThorWrongTransactionError as err:
+            raise self._error("wrong_transaction", connector) from err
+        except ThorPaymentRequiredError as err:
+            raise self._error("payment_required", connector) from err
+        except ThorChargeboxNotActiveError as err:
+            raise self._error("command_chargebox_not_active", connector) from err
+        except ThorRestApiDisabledError as err:
+            raise self._error("command_rest_api_disabled", connector) from err
+        except ThorSourceIPError as err:
+            raise self._error("command_source_ip", connector) from err
+        except ThorRateLimitError as err:
+            seconds = RATE_LIMIT_DEFAULT
+            if err.retry_after is not None:
+                seconds = max(1, math.ceil(err.retry_after))
+            raise self._error(
+                "command_rate_limited", connector, seconds=str(seconds)
+            ) from err
+        except ThorAuthenticationError as err:
+            self.entry.async_start_reauth(self.hass)
+            raise self._error("command_auth_failed", connector) from err
+        except ThorChargeboxNotFoundError as err:
+            raise self._error(
+                "command_chargebox_not_found", connector, id=self.chargebox_id
+            ) from err
+        except ThorConnectionError as err:
+            raise self._error(
+                "command_communication_error", connector, error=str(err)
+            ) from err
+        except ThorServerError as err:
+            raise self._error(
+                "command_server_error", connector, error=str(err)
+            ) from err
+        except ThorError as err:
+            raise self._error("command_failed", connector, error=str(err)) from err
+
+    @callback
+    def _refresh_soon(self) -> None:
+        """Ask the coordinator for fresh data after Thor contradicted it."""
+        self.entry.async_create_task(
+            self.hass,
+            self.coordinator.async_request_refresh(),
+            f"{DOMAIN} refresh after refusal",
+        )
+
+    @callback
+    def _set_pending(
+        self, connector: int, command: ChargeCommand, result: ChargeResult
+    ) -> None:
+        """Show the requested state and poll quickly until Thor confirms it."""
+        if (previous := self._pending.pop(connector, None)) is not None:
+            previous.cancel()
+        pending = _Pending(
+            command=command, result=result, sent_on=self.coordinator.data
+        )
+        self._pending[connector] = pending
+        for delay in CONFIRM_POLLS:
+            pending.cancel_timers.append(
+                async_call_later(
+                    self.hass, delay, partial(self._poll, connector, pending, False)
+                )
+            )
+        pending.cancel_timers.append(
+            async_call_later(
+                self.hass,
+                CONFIRM_WINDOW,
+                partial(self._poll, connector, pending, True),
+            )
+        )
+        self.coordinator.async_update_listeners()
+
+    @callback
+    def _poll(
+        self, connector: int, pending: _Pending, final: bool, _now: datetime
+    ) -> None:
+        """Refresh the coordinator to see whether a command took effect."""
+        self.entry.async_create_task(
+            self.hass,
+            self._async_poll(connector, pending, final),
+            f"{DOMAIN} {pending.command} confirmation poll",
+        )
+
+    async def _async_poll(self, connector: int, pending: _Pending, final: bool) -> None:
+        """Confirm the command from fresh data; at the deadline, give up on it."""
+        await self.coordinator.async_refresh()
+        if self._pending.get(connector) is not pending:
+            return
+        # Listeners hear only of changed data: a poll equal to the last one may
+        # still be the first one after the command.
+        self._async_confirm(connector)
+        if not final or self._pending.get(connector) is not pending:
+            return
+        pending.cancel()
+        del self._pending[connector]
+        LOGGER.warning(
+            "Thor accepted the %s command for connector %s of %s, but running "
+            "charges did not confirm it within %d s; showing the real state again",
+            pending.command,
+            connector,
+            self._name(),
+            CONFIRM_WINDOW,
+        )
+        self.hass.bus.async_fire(
+            EVENT_COMMAND_FAILED,
+            {
+                "config_entry_id": self.entry.entry_id,
+                "chargebox": self.chargebox_id,
+                "connector": connector,
+                "command": str(pending.command),
+            },
+        )
+        self.coordinator.async_update_listeners()
+
+    @callback
+    def _async_confirm(self, connector: int) -> None:
+        """End a pending command once the data shows the requested state."""
+        pending = self._pending.get(connector)
+        if (
+            pending is not None
+            and self.coordinator.last_update_success
+            and self.coordinator.data is not pending.sent_on
+            and self.charging(connector) is pending.target
+        ):
+            LOGGER.debug(
+                "Thor confirmed %s on connector %s", pending.command, connector
+            )
+            pending.cancel()
+            del self._pending[connector]
+
+    @callback
+    def _async_handle_coordinator_update(self) -> None:
+        """Confirm pending commands and keep the stored id_tags in step with Thor."""
+        if not self.coordinator.last_update_success:
+            return
+        for connector in list(self._pending):
+            self._async_confirm(connector)
+        if self._reconcile():
+            self.entry.async_create_task(
+                self.hass, self._async_save(), f"{DOMAIN} save id_tags"
+            )
+
+    def _reconcile(self) -> bool:
+        """Update the stored records from running charges; return True if changed."""
+        charges = self.coordinator.data.charges
+        changed = False
+        for connector, record in list(self._records.items()):
+            charge = charges.get(connector)
+            if charge is None:
+                forget = record.confirmed or (
+                    connector not in self._pending
+                    and dt_util.utcnow() - record.requested > UNCONFIRMED_TAG_TTL
+                )
+            elif (charge.id_tag is not None and charge.id_tag != record.id_tag) or (
+                record.transaction is not None
+                and charge.id is not None
+                and charge.id != record.transaction
+            ):
+                # Another charge runs there now (a card, or a later start).
+                forget = True
+            else:
+                forget = False
+                transaction = record.transaction if charge.id is None else charge.id
+                if not record.confirmed or record.transaction != transaction:
+                    record.confirmed = True
+                    record.transaction = transaction
+                    changed = True
+            if forget:
+                LOGGER.debug("Forgetting the id_tag of connector %s", connector)
+                del self._records[connector]
+                changed = True
+        return changed
+
+    async def _async_save(self) -> None:
+        """Write the id_tags of this chargebox, keeping other chargeboxes' ones."""
+        if self._records:
+            self._stored[self.chargebox_id] = {
+                str(connector): record.as_dict()
+                for connector, record in sorted(self._records.items())
+            }
+        else:
+            self._stored.pop(self.chargebox_id, None)
+        await self._store.async_save({"charges": dict(self._stored)})

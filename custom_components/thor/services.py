@@ -1,0 +1,103 @@
+"""Actions of the Thor integration: start and stop a charge."""
+
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import probatio as vol
+
+from .charge_control import ThorChargeController
+from .const import DOMAIN
+from .coordinator import ThorConfigEntry
+
+ATTR_CONNECTOR: Final = "connector"
+
+SERVICE_START_CHARGE: Final = "start_charge"
+SERVICE_STOP_CHARGE: Final = "stop_charge"
+
+SERVICE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DEVICE_ID): cv.string,
+        vol.Optional(ATTR_CONNECTOR, default=1): vol.All(
+            vol.Coerce(int), vol.Range(min=1)
+        ),
+    }
+)
+
+
+def _error(key: str, **placeholders: str) -> ServiceValidationError:
+    """Build a translated error about the target of an action."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+@callback
+def _async_get_controller(call: ServiceCall) -> ThorChargeController:
+    """Return the controller of the chargebox the action names."""
+    hass = call.hass
+    entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    device_id: str | None = call.data.get(ATTR_DEVICE_ID)
+    if (entry_id is None) is (device_id is None):
+        raise _error("service_target_required")
+    if device_id is not None:
+        device = dr.async_get(hass).async_get(device_id)
+        owners = [] if device is None else list(device.config_entries)
+        entry_id = next(
+            (
+                entry.entry_id
+                for entry in hass.config_entries.async_entries(DOMAIN)
+                if entry.entry_id in owners
+            ),
+            None,
+        )
+        if entry_id is None:
+            raise _error("service_device_not_found", device_id=device_id)
+    entry: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
+    if entry is None or entry.domain != DOMAIN:
+        raise _error("service_entry_not_found", entry_id=str(entry_id))
+    if entry.state is not ConfigEntryState.LOADED:
+        raise _error("service_entry_not_loaded", entry=entry.title)
+    return entry.runtime_data.charge_control
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the start and stop actions."""
+
+    async def _async_start_charge(call: ServiceCall) -> ServiceResponse:
+        controller = _async_get_controller(call)
+        result = await controller.async_start(call.data[ATTR_CONNECTOR])
+        return result.as_response()
+
+    async def _async_stop_charge(call: ServiceCall) -> ServiceResponse:
+        controller = _async_get_controller(call)
+        result = await controller.async_stop(call.data[ATTR_CONNECTOR])
+        return result.as_response()
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_START_CHARGE,
+        _async_start_charge,
+        schema=SERVICE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_STOP_CHARGE,
+        _async_stop_charge,
+        schema=SERVICE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

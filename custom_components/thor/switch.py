@@ -1,0 +1,65 @@
+"""Charging switches of the Thor integration: one per connector."""
+
+from typing import Any, override
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .charge_control import ThorChargeController
+from .coordinator import ThorConfigEntry
+from .entity import ThorConnectorEntity, async_add_connector_listener
+
+PARALLEL_UPDATES = 1
+
+CHARGING_SWITCH = SwitchEntityDescription(key="charging", translation_key="charging")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ThorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a charging switch for each connector of the chargebox."""
+    coordinator = entry.runtime_data.coordinator
+    controller = entry.runtime_data.charge_control
+
+    @callback
+    def _add_connectors(connectors: list[int]) -> None:
+        async_add_entities(
+            ThorChargingSwitch(controller, connector) for connector in connectors
+        )
+
+    entry.async_on_unload(async_add_connector_listener(coordinator, _add_connectors))
+
+
+class ThorChargingSwitch(ThorConnectorEntity, SwitchEntity):
+    """Starts and stops charging on a connector.
+
+    On while a transaction runs. After a command it shows the requested state until
+    Thor confirms it or the confirmation window passes (see `charge_control`). Turning
+    it on while it is on, or off while it is off, sends nothing.
+    """
+
+    def __init__(self, controller: ThorChargeController, connector: int) -> None:
+        """Initialize the switch of one connector."""
+        super().__init__(controller.coordinator, CHARGING_SWITCH, connector)
+        self._controller = controller
+
+    @property
+    @override
+    def is_on(self) -> bool:
+        """Return whether the connector charges, or is about to after a command."""
+        return self._controller.is_on(self.connector)
+
+    @override
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start charging."""
+        if not self.is_on:
+            await self._controller.async_start(self.connector)
+
+    @override
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop charging."""
+        if self.is_on:
+            await self._controller.async_stop(self.connector)

@@ -1,0 +1,611 @@
+"""Tests of the charge controller with a mocked Thor client: refusals and the id_tags."""
+
+from collections.abc import Generator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+from unittest.mock import MagicMock, call, patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
+from custom_components.thor.const import DOMAIN
+from custom_components.thor.thor_api import (
+    RunningCharge,
+    ThorAccessDeniedError,
+    ThorAlreadyInTransactionError,
+    ThorAuthenticationError,
+    ThorChargeboxNotActiveError,
+    ThorChargeboxNotFoundError,
+    ThorConnectionError,
+    ThorError,
+    ThorInvalidConnectorError,
+    ThorNotInTransactionError,
+    ThorPaymentRequiredError,
+    ThorRateLimitError,
+    ThorResponseError,
+    ThorRestApiDisabledError,
+    ThorServerError,
+    ThorSourceIPError,
+    ThorTimeoutError,
+    ThorWrongTransactionError,
+)
+
+from .conftest import CHARGEBOX_ID
+
+SWITCH_1 = "switch.garage_connector_1_charging"
+SWITCH_2 = "switch.garage_connector_2_charging"
+ID_TAG = "q8w7e6r5t4y3u2i1o0pa"
+CARD = "04A1B2C3D4E5F6"
+"""The RFID card of the charge running on connector 2 in tests/fixtures."""
+
+
+def _app_charge(connector: int, transaction: int) -> RunningCharge:
+    """Return a running charge as Thor shows API and app starts: no id_tag."""
+    return RunningCharge(
+        id=transaction,
+        chargebox=CHARGEBOX_ID,
+        connector=connector,
+        date_started=dt_util.utcnow(),
+        energy=1500,
+        id_tag=None,
+        user=None,
+        type="remote",
+        payment=None,
+    )
+
+
+def _stored(
+    records: dict[str, Any], chargebox_id: str = CHARGEBOX_ID
+) -> dict[str, Any]:
+    """Return the storage payload of id_tags for one chargebox."""
+    return {"charges": {chargebox_id: records}}
+
+
+def _record(
+    id_tag: str = ID_TAG,
+    transaction: int | None = None,
+    *,
+    confirmed: bool = False,
+    age: timedelta = timedelta(minutes=1),
+) -> dict[str, Any]:
+    """Return one stored id_tag record."""
+    return {
+        "id_tag": id_tag,
+        "transaction": transaction,
+        "confirmed": confirmed,
+        "requested": (dt_util.utcnow() - age).isoformat(),
+    }
+
+
+def _storage_key(entry: MockConfigEntry) -> str:
+    """Return the storage key of an entry's id_tags."""
+    return f"{DOMAIN}.{entry.entry_id}"
+
+
+@pytest.fixture(autouse=True)
+def only_switches() -> Generator[None]:
+    """Set up the switch platform only."""
+    with patch("custom_components.thor.PLATFORMS", [Platform.SWITCH]):
+        yield
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Load the entry."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an entity."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
+    """Turn a switch on or off."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+@pytest.fixture
+def mock_thor_client(mock_thor_client: MagicMock) -> MagicMock:
+    """Answer starts with an id_tag."""
+    mock_thor_client.start_charge.return_value = ID_TAG
+    return mock_thor_client
+
+
+@pytest.mark.parametrize(
+    ("error", "error_type", "key", "message"),
+    [
+        (
+            ThorInvalidConnectorError("HTTP 400", code="ConnectorNotValid"),
+            ServiceValidationError,
+            "invalid_connector",
+            "Garage has no connector 1: choose a connector from 1 to 2",
+        ),
+        (
+            ThorAlreadyInTransactionError("HTTP 400", code="AlreadyInTransaction"),
+            ServiceValidationError,
+            "already_charging",
+            "Connector 1 of Garage is already charging. Stop the running charge first",
+        ),
+        (
+            ThorPaymentRequiredError("HTTP 402", code="ChargeboxNotFree"),
+            HomeAssistantError,
+            "payment_required",
+            "Thor refused to start a charge on Garage because its payment type is not "
+            "Free. On the Customization page of the Thor dashboard, set the payment "
+            "type of this chargebox (or the default one for its vehicle class) to Free",
+        ),
+        (
+            ThorChargeboxNotActiveError("HTTP 403", code="ChargeboxNotActive"),
+            HomeAssistantError,
+            "command_chargebox_not_active",
+            "Thor refused the command because Garage is not flagged as active. Mark it "
+            "active in the Thor dashboard, then try again",
+        ),
+        (
+            ThorRateLimitError("HTTP 429", retry_after=12.2),
+            HomeAssistantError,
+            "command_rate_limited",
+            "Thor received too many start requests for connector 1 of Garage. Try "
+            "again in 13 s",
+        ),
+        (
+            ThorRateLimitError("HTTP 429"),
+            HomeAssistantError,
+            "command_rate_limited",
+            "Thor received too many start requests for connector 1 of Garage. Try "
+            "again in 60 s",
+        ),
+        (
+            ThorRestApiDisabledError("HTTP 403", code="RestAPINotEnabled"),
+            HomeAssistantError,
+            "command_rest_api_disabled",
+            "Thor refused the command because the REST API integration is switched "
+            "off. Switch it on on the Development page of the Thor dashboard and "
+            "submit the change",
+        ),
+        (
+            ThorSourceIPError("HTTP 403", code="InvalidSourceIPAddr"),
+            HomeAssistantError,
+            "command_source_ip",
+            "Thor refused the command because it came from an IP address other than "
+            "the Source IP address set on the Development page of the Thor dashboard. "
+            "Clear that field, or set it to the public IP address of Home Assistant",
+        ),
+        (
+            ThorChargeboxNotFoundError("HTTP 404", code="ChargeboxNotFound"),
+            HomeAssistantError,
+            "command_chargebox_not_found",
+            f"Thor does not know chargebox {CHARGEBOX_ID}: it was deleted or belongs "
+            "to another Thor account. Reconfigure the integration to choose another "
+            "chargebox",
+        ),
+        (
+            ThorConnectionError("Error talking to Thor: ClientConnectorError"),
+            HomeAssistantError,
+            "command_communication_error",
+            "Could not send the command for connector 1 of Garage to Thor (Error "
+            "talking to Thor: ClientConnectorError). Check the internet connection "
+            "and try again; the switch shows the real state at the next update",
+        ),
+        (
+            ThorTimeoutError("Timeout after 10 s talking to Thor"),
+            HomeAssistantError,
+            "command_communication_error",
+            "Could not send the command for connector 1 of Garage to Thor (Timeout "
+            "after 10 s talking to Thor). Check the internet connection and try "
+            "again; the switch shows the real state at the next update",
+        ),
+        (
+            ThorServerError("Thor answered HTTP 500 InternalServerError"),
+            HomeAssistantError,
+            "command_server_error",
+            "Thor failed to handle the command for connector 1 of Garage (Thor "
+            "answered HTTP 500 InternalServerError). Try again later",
+        ),
+        (
+            ThorResponseError("Thor's start answer has no id_tag"),
+            HomeAssistantError,
+            "command_failed",
+            "Thor did not carry out the command for connector 1 of Garage: Thor's "
+            "start answer has no id_tag",
+        ),
+        (
+            ThorAccessDeniedError("Thor answered HTTP 403"),
+            HomeAssistantError,
+            "command_failed",
+            "Thor did not carry out the command for connector 1 of Garage: Thor "
+            "answered HTTP 403",
+        ),
+    ],
+)
+async def test_start_refusals(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+    error: ThorError,
+    error_type: type[HomeAssistantError],
+    key: str,
+    message: str,
+) -> None:
+    """Every refusal of a start says why and what to do; the switch stays off."""
+    mock_thor_client.start_charge.side_effect = error
+    with pytest.raises(error_type) as err:
+        await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert type(err.value) is error_type
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    assert str(err.value) == message
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert _storage_key(init_integration) not in hass_storage
+
+
+async def test_refused_key_starts_reauth(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_thor_client: MagicMock
+) -> None:
+    """A refused API key says so and asks the user for a new one."""
+    mock_thor_client.start_charge.side_effect = ThorAuthenticationError(
+        "HTTP 403", code="APIKeyNotFound"
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert err.value.translation_key == "command_auth_failed"
+    assert str(err.value) == (
+        "Thor refused the API key. Re-authenticate the integration with a new key "
+        "from the Development page of the Thor dashboard"
+    )
+    await hass.async_block_till_done()
+    (flow,) = hass.config_entries.flow.async_progress()
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    assert flow["context"]["entry_id"] == init_integration.entry_id
+
+
+async def test_stop_card_charge_with_card_id_tag(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_thor_client: MagicMock
+) -> None:
+    """A charge started with an RFID card is stopped with the card's id_tag."""
+    assert _state(hass, SWITCH_2) == STATE_ON
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
+    assert _state(hass, SWITCH_2) == STATE_OFF
+
+
+async def test_stop_retries_without_transaction(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_thor_client: MagicMock
+) -> None:
+    """A transaction number Thor does not accept is left out on a second try."""
+    mock_thor_client.stop_charge.side_effect = [
+        ThorWrongTransactionError("HTTP 400", code="WrongTransaction"),
+        None,
+    ]
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    assert mock_thor_client.stop_charge.await_args_list == [
+        call(CHARGEBOX_ID, 2, CARD, 1001),
+        call(CHARGEBOX_ID, 2, CARD),
+    ]
+    assert _state(hass, SWITCH_2) == STATE_OFF
+
+
+@pytest.mark.parametrize(
+    ("error", "error_type", "key", "message", "attempts"),
+    [
+        (
+            ThorWrongTransactionError("HTTP 400", code="WrongTransaction"),
+            HomeAssistantError,
+            "wrong_transaction",
+            "Thor refused to stop the charge on connector 2 of Garage: the charge "
+            "running there is not the one Home Assistant started. Stop it from the "
+            "Thor app or at the chargebox",
+            2,
+        ),
+        (
+            ThorNotInTransactionError("HTTP 400", code="NotInTransaction"),
+            ServiceValidationError,
+            "not_charging",
+            "Connector 2 of Garage is not charging, so there is nothing to stop",
+            1,
+        ),
+        (
+            ThorServerError("Thor answered HTTP 500 InternalServerError"),
+            HomeAssistantError,
+            "command_server_error",
+            "Thor failed to handle the command for connector 2 of Garage (Thor "
+            "answered HTTP 500 InternalServerError). Try again later",
+            1,
+        ),
+    ],
+)
+async def test_stop_refusals(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    error: ThorError,
+    error_type: type[HomeAssistantError],
+    key: str,
+    message: str,
+    attempts: int,
+) -> None:
+    """Every refusal of a stop says why; the switch keeps showing the charge."""
+    mock_thor_client.stop_charge.side_effect = error
+    with pytest.raises(error_type) as err:
+        await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    assert type(err.value) is error_type
+    assert err.value.translation_key == key
+    assert str(err.value) == message
+    assert mock_thor_client.stop_charge.await_count == attempts
+    assert _state(hass, SWITCH_2) == STATE_ON
+
+
+@pytest.mark.parametrize(
+    ("service", "entity_id"),
+    [(SERVICE_TURN_ON, SWITCH_1), (SERVICE_TURN_OFF, SWITCH_2)],
+)
+async def test_offline_chargebox_refuses_before_sending(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    service: str,
+    entity_id: str,
+) -> None:
+    """A chargebox that is not connected gets no command; the switch stays usable."""
+    chargebox = mock_thor_client.get_chargebox.return_value
+    mock_thor_client.get_chargebox.return_value = replace(chargebox, connected=False)
+    await _setup(hass, mock_config_entry)
+    state = _state(hass, entity_id)
+    assert state != STATE_UNAVAILABLE
+    with pytest.raises(HomeAssistantError) as err:
+        await _switch(hass, service, entity_id)
+    assert err.value.translation_key == "chargebox_offline"
+    assert str(err.value) == (
+        "Garage is offline (not connected to Thor), so it cannot receive commands. "
+        "Check its power supply and network connection, then try again"
+    )
+    mock_thor_client.start_charge.assert_not_awaited()
+    mock_thor_client.stop_charge.assert_not_awaited()
+    assert _state(hass, entity_id) == state
+
+
+async def test_app_started_charge_cannot_be_stopped(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_thor_client: MagicMock
+) -> None:
+    """A charge started from the Thor app has no known id_tag: the user is told why."""
+    mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
+    await _setup(hass, mock_config_entry)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert err.value.translation_key == "charge_started_elsewhere"
+    assert str(err.value) == (
+        "The charge on connector 1 of Garage was started from the Thor app (or by "
+        "another system), so Home Assistant does not have the code needed to stop "
+        "it. Stop it from the Thor app or at the chargebox"
+    )
+    mock_thor_client.stop_charge.assert_not_awaited()
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+
+async def test_id_tag_survives_restart(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """After a restart the stored id_tag stops the charge Home Assistant started."""
+    hass_storage[_storage_key(mock_config_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": _storage_key(mock_config_entry),
+        "data": _stored({"1": _record()}),
+    }
+    mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
+    await _setup(hass, mock_config_entry)
+    await hass.async_block_till_done()
+    # Running charges showed the charge: its transaction number is kept too.
+    record = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"][
+        CHARGEBOX_ID
+    ]["1"]
+    assert record["id_tag"] == ID_TAG
+    assert record["transaction"] == 1002
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 1, ID_TAG, 1002)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+
+
+def _put(hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any) -> None:
+    """Store id_tags for an entry as a previous run would have left them."""
+    hass_storage[_storage_key(entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": _storage_key(entry),
+        "data": data,
+    }
+
+
+async def test_stored_id_tags_follow_running_charges(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Id_tags of charges that never started or were replaced are dropped at startup."""
+    other = {"1": _record("someone-elses-tag")}
+    _put(
+        hass_storage,
+        mock_config_entry,
+        {
+            "charges": {
+                CHARGEBOX_ID: {
+                    # Never started, long ago.
+                    "1": _record(age=timedelta(minutes=20)),
+                    # A card charge runs there now.
+                    "2": _record(),
+                    "3": {"id_tag": ""},
+                    "4": "damaged",
+                    "five": _record(),
+                },
+                "another-chargebox": other,
+            }
+        },
+    )
+    await _setup(hass, mock_config_entry)
+    assert hass_storage[_storage_key(mock_config_entry)]["data"] == {
+        "charges": {"another-chargebox": other}
+    }
+    # The card charge is still stopped with the card's id_tag.
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
+
+
+async def test_id_tag_of_an_earlier_charge_is_dropped(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An id_tag whose charge ended is not used for the charge running now."""
+    _put(
+        hass_storage,
+        mock_config_entry,
+        _stored({"1": _record(transaction=999, confirmed=True)}),
+    )
+    mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
+    await _setup(hass, mock_config_entry)
+    assert hass_storage[_storage_key(mock_config_entry)]["data"] == {"charges": {}}
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert err.value.translation_key == "charge_started_elsewhere"
+
+
+@pytest.mark.parametrize("data", [None, [], {"charges": "damaged"}])
+async def test_damaged_storage_is_ignored(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+    data: Any,
+) -> None:
+    """Unreadable stored id_tags do not keep the chargebox from loading."""
+    _put(hass_storage, mock_config_entry, data)
+    await _setup(hass, mock_config_entry)
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
+    assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
+
+
+async def test_stop_before_thor_shows_the_charge(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A stop sent with the stored id_tag only is not retried when Thor refuses it."""
+    _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
+    await _setup(hass, mock_config_entry)
+    # The recent id_tag is kept: the chargebox may still start the charge.
+    stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
+    assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    mock_thor_client.stop_charge.side_effect = ThorWrongTransactionError(
+        "HTTP 400", code="WrongTransaction"
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "stop_charge",
+            {"config_entry_id": mock_config_entry.entry_id},
+            blocking=True,
+        )
+    assert err.value.translation_key == "wrong_transaction"
+    mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 1, ID_TAG, None)
+
+
+async def test_removing_the_entry_forgets_its_id_tags(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Deleting the entry deletes its stored id_tags."""
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert _storage_key(init_integration) in hass_storage
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert _storage_key(init_integration) not in hass_storage
+
+
+async def test_failed_poll_does_not_end_a_pending_start(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While Thor cannot be read the switch is unavailable; then the start shows."""
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    mock_thor_client.get_chargebox.side_effect = ThorConnectionError("offline")
+    freezer.tick(timedelta(seconds=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _state(hass, SWITCH_1) == STATE_UNAVAILABLE
+
+    mock_thor_client.get_chargebox.side_effect = None
+    mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
+    freezer.tick(timedelta(seconds=3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+
+async def test_unchanged_poll_confirms_a_stop(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop of a charge Thor never showed is confirmed by the next poll, silently."""
+    _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
+    await _setup(hass, mock_config_entry)
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await hass.services.async_call(
+        DOMAIN,
+        "stop_charge",
+        {"config_entry_id": mock_config_entry.entry_id},
+        blocking=True,
+    )
+    for seconds in (2, 200):
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert events == []

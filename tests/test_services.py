@@ -1,0 +1,308 @@
+"""Tests of the thor.start_charge and thor.stop_charge actions, against the simulator."""
+
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import probatio as vol
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.thor.const import DOMAIN
+from thor_simulator import ThorSimulator
+
+START = ("POST", "/latest/integration/charges/start")
+STOP = ("POST", "/latest/integration/charges/stop")
+SWITCH_1 = "switch.garage_connector_1_charging"
+
+
+@pytest.fixture(autouse=True)
+def only_switches() -> Generator[None]:
+    """Set up the switch platform only."""
+    with patch("custom_components.thor.PLATFORMS", [Platform.SWITCH]):
+        yield
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Load the entry."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an entity."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+async def _action(
+    hass: HomeAssistant, service: str, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Call an action of the integration and return its response."""
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
+
+
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move Home Assistant's clock (and the simulator's, which follows it)."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_start_and_stop_by_config_entry(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Start returns the id_tag, stop the id_tag and transaction it used."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+
+    started = await _action(
+        hass, "start_charge", {"config_entry_id": entry.entry_id, "connector": 2}
+    )
+    (charge,) = simulator.running(chargebox_id)
+    assert charge["connector"] == 2
+    assert started == {
+        "id_tag": simulator.app_tag(chargebox_id, 2),
+        "transaction": None,
+    }
+    assert _state(hass, "switch.garage_connector_2_charging") == "on"
+
+    await _tick(hass, freezer, 2)
+    response = await _action(
+        hass, "stop_charge", {"config_entry_id": entry.entry_id, "connector": 2}
+    )
+    assert response == {"id_tag": started["id_tag"], "transaction": charge["id"]}
+    assert simulator.running(chargebox_id) == []
+    assert _state(hass, "switch.garage_connector_2_charging") == "off"
+
+
+async def test_start_and_stop_by_device(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The chargebox can be named by its device; the connector defaults to 1."""
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, chargebox_id), sim_config_entry.entry_id
+    )
+    assert device is not None
+
+    await hass.services.async_call(
+        DOMAIN, "start_charge", {"device_id": device.id}, blocking=True
+    )
+    (charge,) = simulator.running(chargebox_id)
+    assert charge["connector"] == 1
+    id_tag = simulator.app_tag(chargebox_id, 1)
+    assert _state(hass, SWITCH_1) == "on"
+
+    response = await _action(hass, "stop_charge", {"device_id": device.id})
+    # Stopped before a poll showed the charge: its transaction is not known yet.
+    assert response == {"id_tag": id_tag, "transaction": None}
+    assert simulator.running(chargebox_id) == []
+
+
+async def test_repeated_start_returns_the_same_charge(
+    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+) -> None:
+    """A start repeated while the first awaits confirmation sends nothing new."""
+    entry = await _setup(hass, sim_config_entry)
+    data = {"config_entry_id": entry.entry_id}
+    first = await _action(hass, "start_charge", data)
+    second = await _action(hass, "start_charge", data)
+    assert first == second
+    assert simulator.requests.count(START) == 1
+
+    first = await _action(hass, "stop_charge", data)
+    second = await _action(hass, "stop_charge", data)
+    assert first == second
+    assert simulator.requests.count(STOP) == 1
+
+
+async def test_refusals_before_sending(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Impossible requests are refused with the reason, without asking Thor."""
+    entry = await _setup(hass, sim_config_entry)
+    data = {"config_entry_id": entry.entry_id}
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", {**data, "connector": 3})
+    assert err.value.translation_key == "invalid_connector"
+    assert str(err.value) == "Garage has no connector 3: choose a connector from 1 to 2"
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "stop_charge", data)
+    assert err.value.translation_key == "not_charging"
+    assert str(err.value) == (
+        "Connector 1 of Garage is not charging, so there is nothing to stop"
+    )
+
+    await _action(hass, "start_charge", data)
+    await _tick(hass, freezer, 2)
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", data)
+    assert err.value.translation_key == "already_charging"
+    assert str(err.value) == (
+        "Connector 1 of Garage is already charging. Stop the running charge first"
+    )
+    assert simulator.requests.count(START) == 1
+    assert simulator.requests.count(STOP) == 0
+
+
+async def test_refusals_from_thor(
+    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+) -> None:
+    """Thor's refusals reach the caller with cause and fix."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    box = simulator.chargeboxes[chargebox_id]
+    data = {"config_entry_id": entry.entry_id}
+
+    box.payment_free = False
+    with pytest.raises(HomeAssistantError) as err:
+        await _action(hass, "start_charge", data)
+    assert err.value.translation_key == "payment_required"
+    assert "set the payment type of this chargebox" in str(err.value)
+
+    box.payment_free = True
+    box.active = False
+    with pytest.raises(HomeAssistantError) as err:
+        await _action(hass, "start_charge", data)
+    assert err.value.translation_key == "command_chargebox_not_active"
+
+    box.active = True
+    simulator.start_rate_limit = 30
+    await _action(hass, "start_charge", data)
+    await _action(hass, "stop_charge", data)
+    with pytest.raises(HomeAssistantError) as err:
+        await _action(hass, "start_charge", data)
+    assert err.value.translation_key == "command_rate_limited"
+    assert str(err.value) == (
+        "Thor received too many start requests for connector 1 of Garage. "
+        "Try again in 30 s"
+    )
+
+    box.connected = False
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    with pytest.raises(HomeAssistantError) as err:
+        await _action(hass, "start_charge", {**data, "connector": 2})
+    assert err.value.translation_key == "chargebox_offline"
+    assert simulator.requests.count(START) == 4
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "message"),
+    [
+        (
+            {},
+            "service_target_required",
+            "Choose exactly one chargebox: set either a Thor config entry "
+            "(config_entry_id) or a Thor device (device_id)",
+        ),
+        (
+            {"config_entry_id": "x", "device_id": "y"},
+            "service_target_required",
+            "Choose exactly one chargebox: set either a Thor config entry "
+            "(config_entry_id) or a Thor device (device_id)",
+        ),
+        (
+            {"config_entry_id": "missing"},
+            "service_entry_not_found",
+            "missing is not a Thor config entry. Choose an entry of the Thor "
+            "integration",
+        ),
+        (
+            {"device_id": "missing"},
+            "service_device_not_found",
+            "Device missing is not a Thor chargebox. Choose a device of the Thor "
+            "integration",
+        ),
+    ],
+)
+async def test_target_errors(
+    hass: HomeAssistant,
+    sim_config_entry: MockConfigEntry,
+    data: dict[str, str],
+    key: str,
+    message: str,
+) -> None:
+    """An action names exactly one existing Thor chargebox."""
+    await _setup(hass, sim_config_entry)
+    for service in ("start_charge", "stop_charge"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _action(hass, service, data)
+        assert err.value.translation_key == key
+        assert str(err.value) == message
+
+
+async def test_target_of_another_integration(
+    hass: HomeAssistant,
+    sim_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Entries and devices of other integrations are refused."""
+    await _setup(hass, sim_config_entry)
+    other = MockConfigEntry(domain="demo", title="Other")
+    other.add_to_hass(hass)
+    device = device_registry.async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={("demo", "lamp")}
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", {"config_entry_id": other.entry_id})
+    assert err.value.translation_key == "service_entry_not_found"
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", {"device_id": device.id})
+    assert err.value.translation_key == "service_device_not_found"
+
+
+async def test_entry_not_loaded(
+    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+) -> None:
+    """An unloaded entry cannot send commands, and the user is told so."""
+    entry = await _setup(hass, sim_config_entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", {"config_entry_id": entry.entry_id})
+    assert err.value.translation_key == "service_entry_not_loaded"
+    assert str(err.value) == (
+        "The Thor entry Garage is not loaded, so it cannot send commands. Check its "
+        "status on the Devices & services page and reload it"
+    )
+    assert simulator.requests.count(START) == 0
+
+
+async def test_invalid_connector_value(
+    hass: HomeAssistant, sim_config_entry: MockConfigEntry
+) -> None:
+    """Connector numbers start at 1."""
+    entry = await _setup(hass, sim_config_entry)
+    with pytest.raises(vol.Invalid, match="value must be at least 1 at 'connector'"):
+        await _action(
+            hass, "start_charge", {"config_entry_id": entry.entry_id, "connector": 0}
+        )

@@ -1,0 +1,537 @@
+"""Tests of the charging switches, against the Thor simulator."""
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from datetime import timedelta
+import logging
+import time
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.homeassistant.exposed_entities import (
+    async_expose_entity,
+)
+from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_API_KEY,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    Platform,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er, intent
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
+from custom_components.thor.const import (
+    CONF_BASE_URL,
+    CONF_CHARGEBOX_ID,
+    CONF_ENVIRONMENT,
+    DOMAIN,
+)
+from thor_simulator import ThorSimulator
+
+from .conftest import API_KEY
+
+SWITCH_1 = "switch.garage_connector_1_charging"
+SWITCH_2 = "switch.garage_connector_2_charging"
+START = ("POST", "/latest/integration/charges/start")
+STOP = ("POST", "/latest/integration/charges/stop")
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
+    """Load the entry."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move Home Assistant's clock (and the simulator's, which follows it)."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
+    """Turn a switch on or off and wait for the call."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an entity."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.state
+
+
+def _sent(simulator: ThorSimulator, request: tuple[str, str]) -> int:
+    """Return how many times a request reached the simulator."""
+    return simulator.requests.count(request)
+
+
+@pytest.fixture(autouse=True)
+def only_switches() -> Generator[None]:
+    """Set up the switch platform only."""
+    with patch("custom_components.thor.PLATFORMS", [Platform.SWITCH]):
+        yield
+
+
+async def test_entities(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """One charging switch per connector; on where a card charge runs."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+type SimulatorFactory = Callable[..., Awaitable[tuple[ThorSimulator, MockConfigEntry]]]
+
+
+@pytest.fixture
+async def make_simulator(socket_enabled: None) -> AsyncGenerator[SimulatorFactory]:
+    """Return a factory of started simulators with one chargebox and its entry."""
+    started: list[ThorSimulator] = []
+
+    async def _make(
+        *,
+        alias: str = "Garage",
+        connectors: int = 2,
+        start_delay: float = 0,
+        stop_delay: float = 0,
+    ) -> tuple[ThorSimulator, MockConfigEntry]:
+        sim = ThorSimulator(
+            api_key=API_KEY,
+            start_delay=start_delay,
+            stop_delay=stop_delay,
+            start_rate_limit=0,
+            # Looked up on each call, so the simulator follows `freezer`.
+            clock=lambda: time.time(),  # noqa: PLW0108
+        )
+        box = sim.add_chargebox(alias=alias, connectors=connectors)
+        await sim.start(host="127.0.0.1", port=0)
+        started.append(sim)
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=alias,
+            unique_id=box.id,
+            data={
+                CONF_API_KEY: API_KEY,
+                CONF_ENVIRONMENT: "production",
+                CONF_CHARGEBOX_ID: box.id,
+                CONF_BASE_URL: sim.base_url,
+            },
+        )
+        return sim, entry
+
+    yield _make
+    for sim in started:
+        await sim.stop()
+
+
+@pytest.fixture
+async def slow_simulator(
+    make_simulator: SimulatorFactory,
+) -> tuple[ThorSimulator, MockConfigEntry]:
+    """Return a simulator whose chargebox takes 30 s to start and 15 s to stop."""
+    return await make_simulator(start_delay=30, stop_delay=15)
+
+
+async def test_switches_follow_running_charges(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One switch per connector, on while a charge runs there, whoever started it."""
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert _state(hass, SWITCH_2) == STATE_OFF
+    entry = entity_registry.async_get(SWITCH_1)
+    assert entry is not None
+    assert entry.unique_id == f"{chargebox_id}_1_charging"
+    assert entry.translation_key == "connector_charging"
+
+    simulator.start_rfid_charge(chargebox_id, 2, "04A1B2C3D4")
+    await _tick(hass, freezer, 60)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert _state(hass, SWITCH_2) == STATE_ON
+
+
+async def test_single_connector_switch_is_named_charging(
+    hass: HomeAssistant,
+    make_simulator: SimulatorFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """On a one-connector chargebox the switch is just "Charging"."""
+    sim, entry = await make_simulator(alias="Carport", connectors=1)
+    await _setup(hass, entry)
+    state = hass.states.get("switch.carport_charging")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Carport Charging"
+    await _switch(hass, SERVICE_TURN_ON, "switch.carport_charging")
+    await _tick(hass, freezer, 2)
+    assert _state(hass, "switch.carport_charging") == STATE_ON
+    assert sim.running()[0]["connector"] == 1
+
+
+async def test_start_and_stop_round_trip(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Turning the switch on starts a charge, turning it off stops it."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    assert _sent(simulator, START) == 1
+    (charge,) = simulator.running(chargebox_id)
+    assert charge["connector"] == 1
+    # The id_tag Thor returned is on disk, with the transaction once it shows up.
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
+    assert stored[chargebox_id]["1"]["id_tag"] == simulator.app_tag(chargebox_id, 1)
+    await _tick(hass, freezer, 2)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
+    assert stored[chargebox_id]["1"]["transaction"] == charge["id"]
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert _sent(simulator, STOP) == 1
+    assert simulator.running(chargebox_id) == []
+    await _tick(hass, freezer, 2)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    # Running charges confirmed the end: the id_tag is forgotten.
+    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"] == {}
+    assert simulator.finished[0]["id"] == charge["id"]
+
+
+async def test_turning_on_twice_sends_one_start(
+    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+) -> None:
+    """A double tap, or a switch already on, starts one charge only."""
+    await _setup(hass, sim_config_entry)
+    await asyncio.gather(
+        _switch(hass, SERVICE_TURN_ON, SWITCH_1),
+        _switch(hass, SERVICE_TURN_ON, SWITCH_1),
+    )
+    assert _sent(simulator, START) == 1
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert _sent(simulator, START) == 1
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert _sent(simulator, STOP) == 1
+    assert _state(hass, SWITCH_1) == STATE_OFF
+
+
+async def test_rejected_start_reverts_once(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A start the chargebox never carries out shows as on, then reverts with an event."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    simulator.chargeboxes[chargebox_id].reject_starts = True
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    # Quick polls find no charge, but the switch does not flip back in the window.
+    for seconds in (2, 3, 5, 10, 20, 40, 39):
+        await _tick(hass, freezer, seconds)
+        assert _state(hass, SWITCH_1) == STATE_ON
+    assert events == []
+
+    await _tick(hass, freezer, 1)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert len(events) == 1
+    assert events[0].data == {
+        "config_entry_id": entry.entry_id,
+        "chargebox": chargebox_id,
+        "connector": 1,
+        "command": "start",
+    }
+    warnings = [
+        record
+        for record in caplog.records
+        if record.levelno == logging.WARNING
+        and record.name.startswith("custom_components.thor")
+    ]
+    assert len(warnings) == 1
+    assert "start command for connector 1 of Garage" in warnings[0].getMessage()
+
+    # Back to normal polling: nothing more happens.
+    await _tick(hass, freezer, 300)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert len(events) == 1
+    assert _sent(simulator, START) == 1
+
+
+async def test_slow_chargebox_confirms_without_flip_back(
+    hass: HomeAssistant,
+    slow_simulator: tuple[ThorSimulator, MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Refreshes that still show the old state inside the window do not flip back."""
+    sim, entry = slow_simulator
+    await _setup(hass, entry)
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    for seconds in (2, 3, 5, 10):
+        await _tick(hass, freezer, seconds)
+        assert sim.running() == []
+        assert _state(hass, SWITCH_1) == STATE_ON
+    await _tick(hass, freezer, 20)
+    assert sim.running() != []
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    for seconds in (2, 3, 5):
+        await _tick(hass, freezer, seconds)
+        assert sim.running() != []
+        assert _state(hass, SWITCH_1) == STATE_OFF
+    await _tick(hass, freezer, 10)
+    assert sim.running() == []
+    assert _state(hass, SWITCH_1) == STATE_OFF
+
+    # The windows of both commands pass without any complaint.
+    await _tick(hass, freezer, 200)
+    assert events == []
+    assert _state(hass, SWITCH_1) == STATE_OFF
+
+
+async def test_changing_mind_while_a_start_is_pending(
+    hass: HomeAssistant,
+    slow_simulator: tuple[ThorSimulator, MockConfigEntry],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Turning off before the charge shows up cancels it with the stored id_tag."""
+    sim, entry = slow_simulator
+    await _setup(hass, entry)
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await _tick(hass, freezer, 2)
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert sim.pending_starts() == []
+    await _tick(hass, freezer, 200)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert sim.running() == []
+    assert events == []
+
+
+async def test_app_started_charge_is_refused(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge started from the Thor app cannot be stopped here, and the user is told."""
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    simulator.start_app_charge(chargebox_id, 1)
+    await _tick(hass, freezer, 60)
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    with pytest.raises(ServiceValidationError) as err:
+        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    assert err.value.translation_key == "charge_started_elsewhere"
+    assert "Stop it from the Thor app or at the chargebox" in str(err.value)
+    assert _sent(simulator, STOP) == 0
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+
+async def test_card_charge_is_stopped(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge started with an RFID card stops with the card's id_tag."""
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    transaction = simulator.start_rfid_charge(chargebox_id, 2, "04A1B2C3D4")
+    await _tick(hass, freezer, 60)
+    assert _state(hass, SWITCH_2) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    await _tick(hass, freezer, 2)
+    assert _state(hass, SWITCH_2) == STATE_OFF
+    assert simulator.finished[0]["id"] == transaction
+    assert simulator.finished[0]["id_tag"] == "04A1B2C3D4"
+
+
+async def test_id_tag_survives_reload(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge started before a reload is stopped after it."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await _tick(hass, freezer, 2)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    await _tick(hass, freezer, 2)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert simulator.running(chargebox_id) == []
+
+
+async def test_id_tag_survives_restart(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A Home Assistant that starts with a stored id_tag stops the charge with it."""
+    (chargebox_id,) = simulator.chargeboxes
+    id_tag = simulator.api_start({"chargebox": chargebox_id, "connector": 1})
+    key = f"{DOMAIN}.{sim_config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {
+            "charges": {
+                chargebox_id: {
+                    "1": {
+                        "id_tag": id_tag,
+                        "transaction": None,
+                        "confirmed": False,
+                        "requested": "2026-01-01T10:00:00+00:00",
+                    }
+                }
+            }
+        },
+    }
+    await _setup(hass, sim_config_entry)
+    assert _state(hass, SWITCH_1) == STATE_ON
+
+    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    await _tick(hass, freezer, 2)
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert simulator.running(chargebox_id) == []
+    assert hass_storage[key]["data"] == {"charges": {}}
+
+
+async def test_unload_during_confirmation(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Unloading while a command awaits confirmation leaves nothing running."""
+    entry = await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    simulator.chargeboxes[chargebox_id].reject_starts = True
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await _tick(hass, freezer, 200)
+    assert _state(hass, SWITCH_1) == STATE_UNAVAILABLE
+    assert events == []
+
+
+async def test_voice_turns_charging_on_and_off(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Asking the voice assistant to turn the switch on and off starts and stops."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "intent", {})
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    async_expose_entity(hass, "conversation", SWITCH_1, True)
+
+    response = await intent.async_handle(
+        hass,
+        "test",
+        intent.INTENT_TURN_ON,
+        {"name": {"value": "Garage Connector 1 charging"}},
+        assistant="conversation",
+    )
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    await hass.async_block_till_done()
+    assert _state(hass, SWITCH_1) == STATE_ON
+    assert simulator.running(chargebox_id)[0]["connector"] == 1
+
+    await _tick(hass, freezer, 2)
+    response = await intent.async_handle(
+        hass,
+        "test",
+        intent.INTENT_TURN_OFF,
+        {"name": {"value": "Garage Connector 1 charging"}},
+        assistant="conversation",
+    )
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    await hass.async_block_till_done()
+    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert simulator.running(chargebox_id) == []
+    assert _sent(simulator, START) == 1
+    assert _sent(simulator, STOP) == 1
+
+
+async def test_start_confirmed_by_the_last_poll(
+    hass: HomeAssistant,
+    make_simulator: SimulatorFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A chargebox that starts just before the window ends still shows as charging."""
+    sim, entry = await make_simulator(start_delay=110)
+    await _setup(hass, entry)
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    for seconds in (2, 3, 5, 10, 20, 60):
+        await _tick(hass, freezer, seconds)
+        assert sim.running() == []
+        assert _state(hass, SWITCH_1) == STATE_ON
+    await _tick(hass, freezer, 20)
+    assert sim.running() != []
+    assert _state(hass, SWITCH_1) == STATE_ON
+    await _tick(hass, freezer, 300)
+    assert _state(hass, SWITCH_1) == STATE_ON
+    assert events == []
