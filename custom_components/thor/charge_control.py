@@ -227,6 +227,19 @@ class ThorChargeController:
             pending.cancel()
         self._pending.clear()
 
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Return the stored charges and the commands awaiting confirmation."""
+        return {
+            "stored_charges": {
+                str(connector): record.as_dict()
+                for connector, record in sorted(self._records.items())
+            },
+            "pending_commands": {
+                str(connector): str(pending.command)
+                for connector, pending in sorted(self._pending.items())
+            },
+        }
+
     def charging(self, connector: int) -> bool:
         """Return whether Thor shows a transaction on the connector."""
         return self.coordinator.data.is_occupied(connector)

@@ -62,4 +62,7 @@ async def async_get_config_entry_diagnostics(
             ),
         },
         "data": async_redact_data(_plain(coordinator.data), TO_REDACT),
+        "charge_control": async_redact_data(
+            entry.runtime_data.charge_control.as_diagnostics(), TO_REDACT
+        ),
     }
