@@ -1,6 +1,6 @@
 """Actions of the Thor integration: start and stop a charge."""
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
@@ -13,11 +13,16 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-import probatio as vol
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN
 from .coordinator import ThorConfigEntry
+
+if TYPE_CHECKING:
+    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 ATTR_CONNECTOR: Final = "connector"
 
