@@ -1,0 +1,431 @@
+"""Browser test: a new user sets up Thor in the real Home Assistant UI.
+
+Run by `scripts/browser-test` (which installs Debian's chromium and Playwright). It
+starts the Thor simulator and a fresh, un-onboarded Home Assistant on free ports with a
+temporary config directory (a copy of config/configuration.yaml), then drives Debian's
+chromium with Playwright:
+
+1. onboarding, then Settings > Devices & services > Add integration > Thor: the API
+   key, the simulator's URL under Advanced, the chargebox picked from the dropdown, and
+   the device created;
+2. the device page: "Connector 1 charging" on, "Connector 1 occupied" turns on after
+   the simulator's start delay; off again, and occupied turns off;
+3. the simulator requires payment: turning charging on shows the translated error.
+
+Screenshots of every step go to artifacts/browser/ (with Home Assistant's and the
+simulator's logs); --update-readme-screenshot copies the device page to
+docs/images/device.png. Exits non-zero with the failing step and the last screenshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+import re
+import shutil
+import sys
+import tempfile
+import time
+from typing import Any
+
+from playwright.sync_api import (
+    Browser,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import thor_dev
+
+REPO = thor_dev.REPO
+ARTIFACTS = REPO / "artifacts" / "browser"
+README_SCREENSHOT = REPO / "docs" / "images" / "device.png"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+VIEWPORT: ViewportSize = {"width": 1440, "height": 1000}
+
+API_KEY = "browser-test-api-key"
+OWNER = ("Thor Tester", "tester", "thor-browser-test")
+START_DELAY = 3.0
+STOP_DELAY = 3.0
+CHARGEBOX = "Garage"
+SWITCH = "Connector 1 charging"
+OCCUPIED = "Connector 1 occupied"
+PAYMENT_ERROR = re.compile(
+    r"refused to start a charge on Garage.*payment type is not Free"
+)
+
+FIRST_LOAD = 90_000
+"""ms for the first page load (the frontend's first start on a slow machine)."""
+UI = 30_000
+"""ms for an ordinary UI change."""
+STATE = 90_000
+"""ms for an entity state to follow the simulator (delay plus a coordinator refresh)."""
+
+
+class StepFailedError(Exception):
+    """A step of the scenario failed."""
+
+
+@dataclass
+class Run:
+    """The running scenario: the page, the screenshots and the results."""
+
+    page: Page
+    ha_url: str
+    simulator: thor_dev.SimulatorInfo
+    ha: thor_dev.HomeAssistant
+    shots: list[Path] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+    device_shot: Path | None = None
+
+    def shot(self, name: str) -> Path:
+        """Save a screenshot of the page as artifacts/browser/NN-name.png."""
+        path = ARTIFACTS / f"{len(self.shots) + 1:02d}-{name}.png"
+        self.page.screenshot(path=path)
+        self.shots.append(path)
+        print(f"  screenshot {path.relative_to(REPO)}", flush=True)
+        return path
+
+    def goto(self, path: str, timeout: int = UI) -> None:
+        """Open a page of the frontend."""
+        self.page.goto(f"{self.ha_url}{path}", timeout=timeout)
+
+
+@contextlib.contextmanager
+def step(run_: list[Run], title: str) -> Iterator[None]:
+    """Report a step; on failure, save a screenshot and raise StepFailedError."""
+    print(f"browser-test: {title}", flush=True)
+    started = time.monotonic()
+    try:
+        yield
+    except Exception as err:
+        shot = None
+        if run_:
+            with contextlib.suppress(Exception):
+                shot = run_[0].shot("FAILED")
+        where = f" (screenshot: {shot.relative_to(REPO)})" if shot else ""
+        message = str(err)
+        if len(message) > 3000:
+            message = message[:3000] + " [...]"
+        raise StepFailedError(f"{title}: {message}{where}") from err
+    if run_:
+        run_[0].passed.append(title)
+    print(f"  ok ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def entity_row(page: Page, name: str) -> Any:
+    """Return the row of an entity in a card of the device page."""
+    return page.locator(
+        "hui-simple-entity-row, hui-toggle-entity-row, hui-generic-entity-row",
+        has_text=name,
+    ).first
+
+
+def row_state(page: Page, name: str) -> str:
+    """Return the state text shown in the row of `name` on the device page."""
+    row = page.locator("hui-simple-entity-row", has_text=name).first
+    return str(
+        row.evaluate(
+            "e => e.shadowRoot.querySelector('hui-generic-entity-row').textContent.trim()"
+        )
+    )
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout_ms: int) -> None:
+    """Poll `check` until it is true; raise AssertionError after the timeout."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s: {what}")
+        time.sleep(0.5)
+
+
+def onboard(run: Run) -> None:
+    """Create the owner through the onboarding pages, then finish onboarding."""
+    page = run.page
+    run.goto("/", timeout=FIRST_LOAD)
+    create = page.get_by_role("button", name="Create my smart home")
+    expect(create).to_be_visible(timeout=FIRST_LOAD)
+    run.shot("onboarding-welcome")
+    create.click()
+    name, username, password = OWNER
+    page.locator("input[name=name]").fill(name)
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("input[name=password_confirm]").fill(password)
+    run.shot("onboarding-user")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Home location")).to_be_visible(timeout=UI)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("the country your home is in")).to_be_visible(timeout=UI)
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("Help us help you")).to_be_visible(timeout=UI)
+    page.get_by_role("button", name="Next").click()
+    finish = page.get_by_role("button", name="Finish")
+    expect(finish).to_be_visible(timeout=UI)
+    finish.click()
+    page.wait_for_url(re.compile(r"/(home|lovelace)/"), timeout=UI)
+
+
+def add_thor(run: Run) -> None:
+    """Settings > Devices & services > Add integration > Thor, up to the device."""
+    page = run.page
+    run.goto("/config/integrations/dashboard")
+    add = page.get_by_role("button", name="Add integration")
+    expect(add).to_be_visible(timeout=UI)
+    add.click()
+    search = page.get_by_placeholder("Search for a brand name")
+    expect(search).to_be_visible(timeout=UI)
+    search.fill("Thor")
+    thor = page.get_by_text("Thor", exact=True)
+    expect(thor).to_be_visible(timeout=UI)
+    run.shot("add-integration-search")
+    thor.click()
+    api_key = page.locator("input[name=api_key]")
+    expect(api_key).to_be_visible(timeout=UI)
+    api_key.fill(run.simulator.api_key)
+    # The simulator's URL goes in the collapsed "Advanced" section.
+    page.get_by_text("Advanced", exact=True).click()
+    base_url = page.locator("input[name=base_url]")
+    expect(base_url).to_be_visible(timeout=UI)
+    base_url.fill(run.simulator.base_url)
+    expect(base_url).to_have_value(run.simulator.base_url)
+    page.wait_for_timeout(600)  # the section's opening animation
+    run.shot("thor-api-key")
+    page.get_by_role("button", name="Submit").click()
+    picker = page.locator("ha-picker-field[aria-label=Chargebox]")
+    expect(picker).to_be_visible(timeout=UI)
+    picker.click()
+    choice = page.get_by_role("menuitem", name=re.compile(rf"^{CHARGEBOX} \("))
+    expect(choice).to_be_visible(timeout=UI)
+    run.shot("thor-chargebox-dropdown")
+    choice.click()
+    page.get_by_role("button", name="Submit").click()
+    # The flow ends on "Name and assign" with the new device.
+    expect(page.get_by_text("Name and assign")).to_be_visible(timeout=UI)
+    expect(page.get_by_text("Car chargebox")).to_be_visible(timeout=UI)
+    run.shot("thor-device-created")
+    page.get_by_role("button", name="Skip and finish").click()
+    page.wait_for_url(re.compile(r"/config/devices/device/"), timeout=UI)
+    expect(page.get_by_text("Device info")).to_be_visible(timeout=UI)
+    entries = [e for e in run.ha.entries() if e["title"] == CHARGEBOX]
+    if not entries or entries[0]["state"] != "loaded":
+        raise AssertionError(f"the Thor entry is not loaded: {entries}")
+
+
+def open_device_page(run: Run) -> None:
+    """Open the chargebox's device page from the device list."""
+    page = run.page
+    run.goto("/config/devices/dashboard")
+    page.get_by_text(CHARGEBOX, exact=True).first.click()
+    page.wait_for_url(re.compile(r"/config/devices/device/"), timeout=UI)
+    expect(entity_row(page, OCCUPIED)).to_be_visible(timeout=UI)
+
+
+@dataclass
+class Toggle:
+    """The charging switch's toggle in the device page's Controls card."""
+
+    control: Any
+    """What a user clicks (the visible switch)."""
+    state: Any
+    """The switch's input, checked while the switch is on."""
+
+    def click(self) -> None:
+        """Click the toggle as a user would."""
+        self.control.click()
+
+
+def charging_toggle(page: Page) -> Toggle:
+    """Return the toggle of the charging switch in the device page's Controls card."""
+    row = page.locator("hui-toggle-entity-row", has_text=SWITCH).first
+    expect(row).to_be_visible(timeout=UI)
+    return Toggle(control=row.locator("ha-switch"), state=row.get_by_role("switch"))
+
+
+def charge_on_and_off(run: Run) -> None:
+    """Turn charging on, see occupied turn on; turn it off, see occupied turn off."""
+    page = run.page
+    open_device_page(run)
+    wait_until(f"{OCCUPIED} shows Off", lambda: row_state(page, OCCUPIED) == "Off", UI)
+    run.shot("device-page")
+    toggle = charging_toggle(page)
+    expect(toggle.state).not_to_be_checked(timeout=UI)
+    toggle.click()
+    expect(toggle.state).to_be_checked(timeout=UI)
+    run.shot("charging-on")
+    wait_until(f"{OCCUPIED} shows On", lambda: row_state(page, OCCUPIED) == "On", STATE)
+    run.device_shot = run.shot("occupied-on")
+    toggle = charging_toggle(page)
+    toggle.click()
+    expect(toggle.state).not_to_be_checked(timeout=STATE)
+    wait_until(
+        f"{OCCUPIED} shows Off", lambda: row_state(page, OCCUPIED) == "Off", STATE
+    )
+    run.shot("charging-off")
+
+
+def payment_refused(run: Run) -> None:
+    """The chargebox requires payment: turning charging on shows the translated error."""
+    page = run.page
+    state = run.simulator.state()
+    box_id = next(
+        box["id"]
+        for box in state["chargeboxes"]
+        if box.get("alias") == CHARGEBOX or box.get("name") == CHARGEBOX
+    )
+    run.simulator.patch_chargebox(box_id, {"payment_free": False})
+    toggle = charging_toggle(page)
+    toggle.click()
+    # The frontend shows the action's error in a toast (and says it to screen readers).
+    error = page.get_by_text(PAYMENT_ERROR).first
+    expect(error).to_be_visible(timeout=UI)
+    page.wait_for_timeout(1000)  # the toast's animation
+    run.shot("payment-refused")
+    expect(toggle.state).not_to_be_checked(timeout=UI)
+
+
+def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
+    """Run the steps in a fresh browser context."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(UI)
+    page = context.new_page()
+    run = Run(page=page, **setup)
+    run_.append(run)
+    with step(run_, "1. onboarding, then add Thor from Settings > Devices & services"):
+        onboard(run)
+        run.ha.login(OWNER[1], OWNER[2])
+        add_thor(run)
+    # Met.no and Radio Browser (added by onboarding) retry forever without internet.
+    thor_dev.remove_offline_defaults(run.ha, timeout=20)
+    with step(run_, f"2. device page: {SWITCH} on/off, {OCCUPIED} follows"):
+        charge_on_and_off(run)
+    with step(run_, "3. the simulator requires payment: the translated error is shown"):
+        payment_refused(run)
+    context.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the browser test; return the exit status."""
+    parser = argparse.ArgumentParser(prog="scripts/browser-test", description=__doc__)
+    parser.add_argument(
+        "--update-readme-screenshot",
+        action="store_true",
+        help=f"copy the device page screenshot to {README_SCREENSHOT.relative_to(REPO)}",
+    )
+    parser.add_argument(
+        "--headed", action="store_true", help="show the browser (needs a display)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary config directory"
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    config_dir = Path(tempfile.mkdtemp(prefix="thor-browser-test-"))
+    shutil.copy(thor_dev.DEFAULT_CONFIG / "configuration.yaml", config_dir)
+    thor_dev.prepare_config(config_dir)
+    ha_port, sim_port = thor_dev.free_port(), thor_dev.free_port()
+    while sim_port == ha_port:
+        sim_port = thor_dev.free_port()
+    simulator = thor_dev.SimulatorInfo(sim_port, API_KEY)
+    ha_url = f"http://127.0.0.1:{ha_port}"
+    services: list[thor_dev.Service] = []
+    run_: list[Run] = []
+    failure: str | None = None
+    with thor_dev.terminating_on_sigterm():
+        try:
+            print(
+                f"browser-test: simulator on {sim_port}, Home Assistant on {ha_port} "
+                f"(config {config_dir})",
+                flush=True,
+            )
+            services.append(
+                thor_dev.start_simulator(
+                    simulator,
+                    ARTIFACTS / "simulator.log",
+                    start_delay=START_DELAY,
+                    stop_delay=STOP_DELAY,
+                )
+            )
+            hass = thor_dev.start_hass(
+                config_dir, ha_port, "127.0.0.1", ARTIFACTS / "home-assistant.log"
+            )
+            services.append(hass)
+            ha = thor_dev.HomeAssistant(ha_url)
+            steps = ha.wait_until_up(hass)
+            if not steps or any(steps.values()):
+                raise thor_dev.DevError(f"Home Assistant is not un-onboarded: {steps}")
+            print(
+                f"browser-test: Home Assistant answers ({time.monotonic() - started:.0f} s)",
+                flush=True,
+            )
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=not args.headed,
+                    args=CHROMIUM_ARGS,
+                )
+                try:
+                    scenario(
+                        browser,
+                        run_,
+                        {"ha_url": ha_url, "simulator": simulator, "ha": ha},
+                    )
+                finally:
+                    browser.close()
+        except (StepFailedError, thor_dev.DevError) as err:
+            failure = str(err)
+        except KeyboardInterrupt:
+            failure = "interrupted"
+        finally:
+            for service in reversed(services):
+                service.stop()
+            if args.keep:
+                print(f"browser-test: kept {config_dir}")
+            else:
+                shutil.rmtree(config_dir, ignore_errors=True)
+    run = run_[0] if run_ else None
+    passed = len(run.passed) if run else 0
+    if (
+        failure is None
+        and run is not None
+        and run.device_shot is not None
+        and args.update_readme_screenshot
+    ):
+        README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(run.device_shot, README_SCREENSHOT)
+        print(f"browser-test: updated {README_SCREENSHOT.relative_to(REPO)}")
+    elapsed = time.monotonic() - started
+    if failure is not None:
+        print(f"browser-test: FAILED: {failure}", file=sys.stderr, flush=True)
+        if run and run.shots:
+            print(f"browser-test: last screenshot {run.shots[-1]}", file=sys.stderr)
+        print(f"browser-test: logs in {ARTIFACTS.relative_to(REPO)}/", file=sys.stderr)
+        print(f"browser: {passed} passed, 1 failed")
+        return 1
+    print(
+        f"browser-test: screenshots in {ARTIFACTS.relative_to(REPO)}/ ({elapsed:.0f} s)"
+    )
+    print(f"browser: {passed} passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
