@@ -30,6 +30,19 @@ Choices made where Thor's documentation is silent (see /work/shared/thor-api.md 
   `date_finished` by UTC calendar day, both dates inclusive.
 - `requests` logs `(method, request.path)` with the full, percent-decoded path, e.g.
   `("POST", "/latest/integration/charges/start")`; admin requests are not logged.
+  `request_counts` counts the same requests (total, per path) and the answers sent
+  (per status): `GET /_simulator/requests`, also in `GET /_simulator/state`;
+  `POST /_simulator/requests/reset` (or `reset_requests()`) clears log and counts.
+
+Faults (`Faults`, `sim.faults`) make API answers misbehave: latency, hangs, dropped
+connections, proxy HTML, any status with a chosen body (`error_body`, or the exact
+text of `error_raw_body` with `{api_key}`/`{id_tag}` filled in), the `Retry-After` of
+429s (`retry_after`, `retry_after_seconds`, or the exact `retry_after_header` such as
+"0", "1e9" or an HTTP date, also on the real start throttle), truncated JSON, and
+running charges left out while the chargebox still shows them occupied
+(`omit_running`); `count` and `path` limit them. Set them with
+`POST /_simulator/faults {"status": 429, "retry_after_header": "0"}`, clear them with
+`DELETE /_simulator/faults`, or on the command line with `--fault NAME=VALUE`.
 """
 
 from .errors import ApiError, SimulatorError, UnknownChargeboxError

@@ -35,12 +35,32 @@ _HTML_502 = (
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# The faults taken by an API request, for handlers whose answer they change.
+FAULTS_KEY = web.RequestKey("thor_faults", Faults)
 
-def error_response(err: ApiError, faults: Faults) -> web.Response:
-    """Render an API error in the body shape the faults ask for."""
+
+def error_response(
+    err: ApiError, faults: Faults, raw_body: str | None = None
+) -> web.Response:
+    """Render an API error in the body shape the faults ask for (or `raw_body`)."""
     headers = dict(err.headers)
+    if err.status == 429 and faults.retry_after_header is not None:
+        headers["Retry-After"] = faults.retry_after_header
     if not faults.retry_after:
         headers.pop("Retry-After", None)
+    if raw_body is not None:
+        try:
+            json.loads(raw_body)
+        except ValueError:
+            content_type = "text/plain"
+        else:
+            content_type = "application/json"
+        return web.Response(
+            status=err.status,
+            text=raw_body,
+            content_type=content_type,
+            headers=headers,
+        )
     shape = faults.error_body
     if shape == "empty":
         return web.Response(status=err.status, headers=headers)
@@ -131,8 +151,11 @@ def build_app(sim: ThorSimulator) -> web.Application:
             if faults.status == 429:
                 headers["Retry-After"] = str(faults.retry_after_seconds)
             code = faults.code or code_for_status(faults.status)
+            raw_body = None
+            if faults.error_raw_body is not None:
+                raw_body = await fill_placeholders(request, faults.error_raw_body)
             return error_response(
-                ApiError(faults.status, code, headers=headers), faults
+                ApiError(faults.status, code, headers=headers), faults, raw_body
             )
         if faults.malformed_json:
             return web.Response(
@@ -140,10 +163,35 @@ def build_app(sim: ThorSimulator) -> web.Application:
             )
         return None
 
+    async def fill_placeholders(request: web.Request, template: str) -> str:
+        """Put the API key and the body's id_tag into an error body template."""
+        text = template
+        if "{api_key}" in text:
+            sent = request.headers.get(API_KEY_HEADER)
+            keys = sorted(sim.api_keys)
+            key = sent if sent in sim.api_keys else (keys[0] if keys else "")
+            text = text.replace("{api_key}", key)
+        if "{id_tag}" in text:
+            id_tag = ((await _read_json_object(request)) or {}).get("id_tag")
+            if isinstance(id_tag, str):
+                text = text.replace("{id_tag}", id_tag)
+        return text
+
     async def api_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Log, inject faults, check access and render errors of API requests."""
+        """Log and count, then answer an API request."""
         sim.requests.append((request.method, request.path))
+        sim.request_counts.received(request.path)
+        response = await answer(request, handler)
+        transport = request.transport
+        # A dropped connection (drop_connection, hang, stop) sent no answer.
+        if transport is not None and not transport.is_closing():
+            sim.request_counts.answered(response.status)
+        return response
+
+    async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Inject faults, check access and render errors of an API request."""
         faults = sim.faults.take(request.path)
+        request[FAULTS_KEY] = faults
         try:
             injected = await inject(request, faults)
             if injected is not None:
@@ -249,6 +297,8 @@ def build_app(sim: ThorSimulator) -> web.Application:
 
     async def running_charges(request: web.Request) -> web.Response:
         items = sim.running(request.query.get("chargebox"))
+        if request[FAULTS_KEY].omit_running:
+            items = []
         return web.json_response({"count": len(items), "items": items})
 
     def day(query: Any, name: str) -> datetime:
@@ -333,8 +383,16 @@ def build_app(sim: ThorSimulator) -> web.Application:
                 "reservations": sim.reservations(),
                 "faults": sim.faults.to_dict(),
                 "requests": [list(entry) for entry in sim.requests],
+                "request_counts": sim.request_counts.to_dict(),
             }
         )
+
+    async def request_counts(_request: web.Request) -> web.Response:
+        return web.json_response(sim.request_counts.to_dict())
+
+    async def reset_requests(_request: web.Request) -> web.Response:
+        sim.reset_requests()
+        return web.json_response(sim.request_counts.to_dict())
 
     async def set_faults(request: web.Request) -> web.Response:
         body = await admin_body(request)
@@ -461,6 +519,8 @@ def build_app(sim: ThorSimulator) -> web.Application:
     app.router.add_get(f"{admin}/state", state)
     app.router.add_post(f"{admin}/faults", set_faults)
     app.router.add_delete(f"{admin}/faults", clear_faults)
+    app.router.add_get(f"{admin}/requests", request_counts)
+    app.router.add_post(f"{admin}/requests/reset", reset_requests)
     app.router.add_post(f"{admin}/account", set_account)
     app.router.add_post(f"{admin}/settings", set_settings)
     app.router.add_post(f"{admin}/chargeboxes", add_chargebox)

@@ -12,6 +12,7 @@ import string
 import sys
 from typing import TextIO
 
+from .faults import Faults, parse_fault
 from .simulator import ThorSimulator
 
 _BICYCLE_WORDS = ("bike", "bicycle", "bici", "cycle")
@@ -31,6 +32,14 @@ def chargebox_spec(value: str) -> tuple[str, int]:
     if connectors < 1:
         raise argparse.ArgumentTypeError(f"{value!r} needs at least one connector")
     return alias.strip(), connectors
+
+
+def fault_spec(value: str) -> tuple[str, object]:
+    """Parse `NAME=VALUE` into a validated fault (an argparse type)."""
+    try:
+        return parse_fault(value)
+    except (TypeError, ValueError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _non_negative(value: str) -> float:
@@ -109,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="window of the per-connector start throttle (0 disables)",
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        type=fault_spec,
+        default=[],
+        metavar="NAME=VALUE",
+        help="inject a fault from the start (repeatable), e.g. status=429, "
+        'retry_after_header=1e9, error_raw_body=\'{"message": "{api_key}"}\', '
+        "omit_running=true, path=/charges/running, count=1; every field of "
+        "thor_simulator.Faults works, and POST/DELETE /_simulator/faults change "
+        "them live",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log every request")
     return parser
 
@@ -151,6 +172,7 @@ def build_simulator(args: argparse.Namespace) -> ThorSimulator:
             )
         else:
             sim.add_chargebox(alias=alias, connectors=connectors)
+    sim.faults.set(**dict(args.fault))
     return sim
 
 
@@ -168,6 +190,14 @@ def banner(sim: ThorSimulator) -> str:
         f"    {box.id}  {box.alias!r}  {len(box.connectors)} connector(s)"
         for box in sim.chargeboxes.values()
     )
+    if sim.faults.active:
+        default = Faults().to_dict()
+        active = ", ".join(
+            f"{name}={value!r}"
+            for name, value in sim.faults.to_dict().items()
+            if value != default[name]
+        )
+        lines.append(f"  Faults:    {active}")
     if sim.chargeboxes:
         first = next(iter(sim.chargeboxes))
         url = shlex.quote(f"{sim.base_url}/chargeboxes/{first}")

@@ -5,8 +5,18 @@ from typing import Any
 
 ERROR_BODIES = ("json_message", "json_error", "json_code", "text", "empty")
 
-_BOOLS = ("hang", "malformed_json", "html_error", "drop_connection", "retry_after")
-_OPTIONAL_STRINGS = ("path", "code")
+_BOOLS = (
+    "hang",
+    "malformed_json",
+    "html_error",
+    "drop_connection",
+    "retry_after",
+    "omit_running",
+)
+_OPTIONAL_STRINGS = ("path", "code", "error_raw_body")
+_INTEGERS = ("status", "count", "retry_after_seconds")
+# aiohttp refuses header values that could split the header block.
+_HEADER_BREAKERS = frozenset("\r\n\0")
 
 
 @dataclass
@@ -15,7 +25,9 @@ class Faults:
 
     Applied in this order to each matching request: `latency`, then the first of
     `hang`, `drop_connection`, `html_error`, `status`, `malformed_json` that is set;
-    `error_body` and `retry_after` shape every error answer (real or injected).
+    `error_body`, `retry_after` and `retry_after_header` shape every error answer
+    (real or injected), `error_raw_body` replaces the body of `status` answers and
+    `omit_running` empties running-charges answers that pass the key check.
     """
 
     latency: float = 0.0
@@ -42,6 +54,19 @@ class Faults:
     """Message identifier of `status` answers (default: derived from the status)."""
     retry_after_seconds: int = 1
     """Retry-After value of injected 429 answers."""
+    retry_after_header: str | None = None
+    """Exact Retry-After value of every 429 answer, injected or the real start
+    throttle's, e.g. "0", "-5", "1e9" or an HTTP date; overrides
+    `retry_after_seconds` (`retry_after` false still drops the header)."""
+    error_raw_body: str | None = None
+    """Exact body of `status` answers, instead of the `error_body` shape: sent as
+    application/json when it parses as JSON, else text/plain. `{api_key}` becomes
+    the API key (the request's when valid, else the account's first) and `{id_tag}`
+    the request body's id_tag when it has one, so a server can echo secrets."""
+    omit_running: bool = False
+    """`charges/running` answers list no charge (count 0) while the chargebox still
+    shows its occupied connectors: an inconsistent poll. With `count`, restrict
+    `path` to /charges/running to spoil that many polls only."""
 
     def set(self, **changes: Any) -> None:
         """Validate and apply changes; unknown names raise TypeError, bad values ValueError."""
@@ -88,6 +113,10 @@ def _validate(name: str, value: Any) -> None:
         ok = isinstance(value, bool)
     elif name in _OPTIONAL_STRINGS:
         ok = value is None or isinstance(value, str)
+    elif name == "retry_after_header":
+        ok = value is None or (
+            isinstance(value, str) and not _HEADER_BREAKERS.intersection(value)
+        )
     elif name == "latency":
         ok = _number(value) and value >= 0
     elif name == "status":
@@ -100,6 +129,31 @@ def _validate(name: str, value: Any) -> None:
         ok = _integer(value) and value >= 0
     if not ok:
         raise ValueError(f"Invalid value for fault {name!r}: {value!r}")
+
+
+def parse_fault(spec: str) -> tuple[str, Any]:
+    """Parse `NAME=VALUE` (command line) into a validated fault and its value.
+
+    Strings are taken verbatim, booleans are true/false, numbers are decimal.
+    """
+    name, sep, text = spec.partition("=")
+    name = name.strip()
+    if not sep:
+        raise ValueError(f"expected NAME=VALUE, got {spec!r}")
+    if name not in {f.name for f in fields(Faults)}:
+        raise TypeError(f"Unknown fault {name!r}")
+    value: Any = text
+    try:
+        if name in _BOOLS:
+            value = {"true": True, "false": False}[text.strip().lower()]
+        elif name in _INTEGERS:
+            value = int(text)
+        elif name == "latency":
+            value = float(text)
+    except KeyError, ValueError:
+        raise ValueError(f"Invalid value for fault {name!r}: {text!r}") from None
+    _validate(name, value)
+    return name, value
 
 
 def _integer(value: Any) -> bool:

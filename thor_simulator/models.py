@@ -4,6 +4,7 @@ Times are kept in seconds (floats, on the simulator's clock) and converted to Th
 epoch milliseconds only when rendered as JSON.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,4 +196,32 @@ class Reservation:
             "status": self.status,
             "chargebox": self.chargebox,
             "connector": self.connector,
+        }
+
+
+@dataclass
+class RequestCounts:
+    """API requests received (admin requests excluded), for load measurements."""
+
+    total: int = 0
+    by_path: Counter[str] = field(default_factory=Counter)
+    """Requests per full, percent-decoded path."""
+    by_status: Counter[int] = field(default_factory=Counter)
+    """Answers sent per HTTP status; dropped connections and hung requests have none."""
+
+    def received(self, path: str) -> None:
+        """Count a request as it arrives."""
+        self.total += 1
+        self.by_path[path] += 1
+
+    def answered(self, status: int) -> None:
+        """Count an answer that was sent."""
+        self.by_status[status] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the counts as JSON (status keys become strings)."""
+        return {
+            "total": self.total,
+            "by_path": dict(sorted(self.by_path.items())),
+            "by_status": {str(s): n for s, n in sorted(self.by_status.items())},
         }

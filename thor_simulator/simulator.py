@@ -21,6 +21,7 @@ from .faults import Faults
 from .models import (
     Charge,
     PendingStart,
+    RequestCounts,
     Reservation,
     SimulatedChargebox,
     SimulatedConnector,
@@ -66,6 +67,7 @@ class ThorSimulator:
         self.stop_delay = stop_delay
         self.start_rate_limit = start_rate_limit
         self.requests: list[tuple[str, str]] = []
+        self.request_counts = RequestCounts()
         self._clock = clock or time.time
         self._offset = 0.0
         self._rng = random.Random(seed)
@@ -103,6 +105,11 @@ class ThorSimulator:
     def revoke_key(self, key: str) -> None:
         """Make `key` invalid (as if it had been regenerated in the dashboard)."""
         self.api_keys.discard(key)
+
+    def reset_requests(self) -> None:
+        """Forget the API requests received so far: the log and the counts."""
+        self.requests.clear()
+        self.request_counts = RequestCounts()
 
     # ----------------------------------------------------------- chargeboxes
 

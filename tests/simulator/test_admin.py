@@ -38,6 +38,11 @@ async def test_state(api: Api, box: SimulatedChargebox) -> None:
     assert state["pending_starts"] == []
     assert state["faults"]["status"] is None
     assert state["requests"] == [["GET", "/latest/integration/chargeboxes"]]
+    assert state["request_counts"] == {
+        "total": 1,
+        "by_path": {"/latest/integration/chargeboxes": 1},
+        "by_status": {"200": 1},
+    }
 
 
 async def test_pending_starts_in_state(api: Api, box: SimulatedChargebox) -> None:
@@ -70,7 +75,35 @@ async def test_faults(api: Api) -> None:
     assert not api.sim.faults.active
 
 
-@pytest.mark.parametrize("body", ['{"nope": 1}', '{"status": "x"}', "not json", "[]"])
+async def test_new_faults(api: Api) -> None:
+    body = {
+        "status": 429,
+        "retry_after_header": "1e308",
+        "error_raw_body": "slow down {api_key}",
+        "omit_running": True,
+    }
+    status, faults = await api.admin("POST", "/faults", json=body)
+    assert status == 200
+    assert {name: faults[name] for name in body} == body
+    status, text, response = await api.call("GET", "/charges/running")
+    assert (status, text) == (429, f"slow down {API_KEY}")
+    assert response.headers["Retry-After"] == "1e308"
+    assert (await api.admin("DELETE", "/faults"))[1]["retry_after_header"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"nope": 1}',
+        '{"status": "x"}',
+        "not json",
+        "[]",
+        '{"retry_after_header": 0}',
+        '{"retry_after_header": "0\\r\\nX: 1"}',
+        '{"error_raw_body": {}}',
+        '{"omit_running": 1}',
+    ],
+)
 async def test_bad_faults(api: Api, body: str) -> None:
     status, data = await api.admin("POST", "/faults", data=body)
     assert status == 400

@@ -15,6 +15,7 @@ from thor_simulator.cli import (
     build_simulator,
     chargebox_spec,
     default_api_key,
+    fault_spec,
     main,
     parse_args,
     serve,
@@ -106,6 +107,7 @@ def test_bad_chargebox_spec(spec: str) -> None:
         ["--chargeboxes", "0"],
         ["--connectors", "two"],
         ["--port", "x"],
+        ["--fault", "retry_after_header=1\r\n"],
     ],
 )
 def test_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,6 +115,35 @@ def test_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> N
         parse_args(argv)
     assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_faults_from_the_command_line() -> None:
+    args = parse_args(
+        [
+            "--fault=status=429",
+            "--fault",
+            "retry_after_header=Wed, 21 Oct 2015 07:28:00 GMT",
+            "--fault",
+            'error_raw_body={"message": "{api_key}"}',
+            "--fault=omit_running=true",
+        ]
+    )
+    sim = build_simulator(args)
+    assert sim.faults.status == 429
+    assert sim.faults.retry_after_header == "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert sim.faults.error_raw_body == '{"message": "{api_key}"}'
+    assert sim.faults.omit_running is True
+    sim._base_url = "http://127.0.0.1:1/latest/integration"
+    sim._admin_url = "http://127.0.0.1:1/_simulator"
+    assert "  Faults:    status=429, retry_after_header='Wed, 21" in banner(sim)
+    sim.faults.clear()
+    assert "Faults:" not in banner(sim)
+
+
+@pytest.mark.parametrize("spec", ["status", "status=600", "nope=1", "hang=maybe"])
+def test_bad_fault_spec(spec: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        fault_spec(spec)
 
 
 def test_banner_without_chargeboxes() -> None:

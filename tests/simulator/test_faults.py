@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestServer
 import pytest
 
 from thor_simulator import Faults, SimulatedChargebox, ThorSimulator
+from thor_simulator.faults import parse_fault
 
 from .conftest import API_KEY, Api
 
@@ -257,3 +258,268 @@ async def test_hang_under_another_runner(
         await server.close()
         with pytest.raises(aiohttp.ClientError):
             await pending
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "-5", "1e9", "1e308", "Wed, 21 Oct 2015 07:28:00 GMT", ""]
+)
+async def test_retry_after_header_on_injected_429(api: Api, value: str) -> None:
+    status, faults = await api.admin(
+        "POST",
+        "/faults",
+        json={"status": 429, "retry_after_seconds": 30, "retry_after_header": value},
+    )
+    assert (status, faults["retry_after_header"]) == (200, value)
+    status, body, response = await api.call("GET", "/charges/running")
+    assert (status, body) == (429, {"message": "TooManyRequests"})
+    assert response.headers["Retry-After"] == value
+
+
+async def test_retry_after_header_on_the_start_throttle(
+    api: Api, box: SimulatedChargebox
+) -> None:
+    api.sim.faults.set(retry_after_header="1e9")
+    start = {"chargebox": box.id, "connector": 1}
+    status, _, response = await api.call("POST", "/charges/start", json=start)
+    assert status == 200
+    assert "Retry-After" not in response.headers
+    status, body, response = await api.call("POST", "/charges/start", json=start)
+    assert (status, body) == (429, {"message": "TooManyRequests"})
+    assert response.headers["Retry-After"] == "1e9"
+    # Only 429s carry it.
+    response = (await api.call("GET", "/chargeboxes/nope"))[2]
+    assert response.status == 404
+    assert "Retry-After" not in response.headers
+    api.sim.faults.set(retry_after=False)
+    response = (await api.call("POST", "/charges/start", json=start))[2]
+    assert response.status == 429
+    assert "Retry-After" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "content_type", "body"),
+    [
+        (
+            403,
+            '{"message": "bad key te\\/st"}',
+            "application/json",
+            {"message": "bad key te/st"},
+        ),
+        (
+            500,
+            "Internal error while checking APIKeyNotFound",
+            "text/plain",
+            "Internal error while checking APIKeyNotFound",
+        ),
+        (502, "", "text/plain", None),
+        (429, "[]", "application/json", []),
+    ],
+)
+async def test_error_raw_body(
+    api: Api, status: int, raw: str, content_type: str, body: Any
+) -> None:
+    code, faults = await api.admin(
+        "POST",
+        "/faults",
+        json={"status": status, "error_raw_body": raw, "error_body": "json_code"},
+    )
+    assert (code, faults["error_raw_body"]) == (200, raw)
+    async with api.session.get(
+        api.sim.base_url + "/chargeboxes", headers={"X-Api-Key": API_KEY}
+    ) as response:
+        assert response.status == status
+        assert response.content_type == content_type
+        text = await response.text()
+    assert text == raw
+    assert (await api.call("GET", "/chargeboxes"))[1] == body
+    if status == 429:
+        assert response.headers["Retry-After"] == "1"
+
+
+async def test_error_raw_body_echoes_secrets(api: Api, box: SimulatedChargebox) -> None:
+    api.sim.add_key("third-key")
+    api.sim.faults.set(
+        status=400, error_raw_body='{"message": "key {api_key}, tag {id_tag}"}'
+    )
+    stop = {"chargebox": box.id, "connector": 1, "id_tag": "secret-tag"}
+    assert (await api.call("POST", "/charges/stop", json=stop, key="third-key"))[
+        :2
+    ] == (400, {"message": "key third-key, tag secret-tag"})
+    # An invalid key is not echoed: the account's (first) key is.
+    assert (await api.call("GET", "/chargeboxes", key="wrong"))[:2] == (
+        400,
+        {"message": f"key {API_KEY}, tag {{id_tag}}"},
+    )
+    api.sim.revoke_key(API_KEY)
+    api.sim.revoke_key("third-key")
+    assert (await api.call("POST", "/charges/stop", data="[1]", key=None))[1] == {
+        "message": "key , tag {id_tag}"
+    }
+
+
+async def test_error_raw_body_only_for_injected_status(api: Api) -> None:
+    api.sim.faults.set(error_raw_body="raw")
+    assert (await api.call("GET", "/chargeboxes/nope"))[:2] == (
+        404,
+        {"message": "ChargeboxNotFound"},
+    )
+    api.sim.faults.set(html_error=True)
+    assert "502 Bad Gateway" in (await api.call("GET", "/chargeboxes"))[1]
+
+
+async def test_omit_running(api: Api, box: SimulatedChargebox) -> None:
+    api.sim.start_rfid_charge(box.id, 1, "card")
+    status, _ = await api.admin(
+        "POST",
+        "/faults",
+        json={"omit_running": True, "path": "/charges/running", "count": 1},
+    )
+    assert status == 200
+    # The chargebox request does not match `path`: it neither shows nor counts.
+    chargebox = (await api.call("GET", f"/chargeboxes/{box.id}"))[1]
+    assert chargebox["occupied_connectors"] == [1]
+    running = (await api.call("GET", "/charges/running"))[1]
+    assert running == {"count": 0, "items": []}
+    assert not api.sim.faults.active
+    running = (await api.call("GET", "/charges/running"))[1]
+    assert running["count"] == 1
+    assert running["items"][0]["id_tag"] == "card"
+
+
+async def test_omit_running_keeps_the_key_check(api: Api) -> None:
+    api.sim.faults.set(omit_running=True)
+    assert (await api.call("GET", "/charges/running", key="bad"))[:2] == (
+        403,
+        {"message": "APIKeyNotFound"},
+    )
+    # Other endpoints answer as usual.
+    assert len((await api.call("GET", "/chargeboxes"))[1]) == 1
+
+
+async def test_request_counts(api: Api, box: SimulatedChargebox) -> None:
+    await api.call("GET", "/chargeboxes")
+    await api.call("GET", f"/chargeboxes/{box.id}")
+    await api.call("GET", f"/chargeboxes/{box.id}")
+    api.sim.faults.set(status=429, count=1)
+    await api.call("GET", "/charges/running")
+    # POST: aiohttp's client would retry a GET on a dropped connection.
+    api.sim.faults.set(drop_connection=True, count=1)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await api.call("POST", "/charges/stop", json={})
+    await api.call("GET", "/charges/running", key="bad")
+    status, counts = await api.admin("GET", "/requests")
+    assert status == 200
+    assert counts == {
+        "total": 6,
+        "by_path": {
+            "/latest/integration/chargeboxes": 1,
+            f"/latest/integration/chargeboxes/{box.id}": 2,
+            "/latest/integration/charges/running": 2,
+            "/latest/integration/charges/stop": 1,
+        },
+        # The dropped connection got no answer.
+        "by_status": {"200": 3, "403": 1, "429": 1},
+    }
+    assert (await api.admin("GET", "/state"))[1]["request_counts"] == counts
+    status, counts = await api.admin("POST", "/requests/reset")
+    assert (status, counts) == (200, {"total": 0, "by_path": {}, "by_status": {}})
+    assert api.sim.requests == []
+    assert api.sim.request_counts.total == 0
+
+
+async def test_request_counts_skip_hung_requests(
+    sim: ThorSimulator, box: SimulatedChargebox
+) -> None:
+    await sim.start()
+    sim.faults.set(hang=True)
+    async with aiohttp.ClientSession() as session:
+        pending = asyncio.ensure_future(
+            session.get(sim.base_url + "/chargeboxes", headers={"X-Api-Key": API_KEY})
+        )
+        await wait_for_requests(sim, 1)
+        await sim.stop()
+        with pytest.raises(aiohttp.ClientError):
+            await pending
+    assert sim.request_counts.total == 1
+    assert not sim.request_counts.by_status
+
+
+def test_reset_requests(sim: ThorSimulator) -> None:
+    sim.requests.append(("GET", "/x"))
+    sim.request_counts.received("/x")
+    sim.request_counts.answered(200)
+    assert sim.request_counts.to_dict() == {
+        "total": 1,
+        "by_path": {"/x": 1},
+        "by_status": {"200": 1},
+    }
+    sim.reset_requests()
+    assert sim.requests == []
+    assert sim.request_counts.to_dict() == {"total": 0, "by_path": {}, "by_status": {}}
+
+
+def test_new_faults_set_directly() -> None:
+    faults = Faults()
+    faults.set(retry_after_header="1e9", error_raw_body="{}", omit_running=True)
+    assert faults.active
+    data = faults.to_dict()
+    assert (data["retry_after_header"], data["error_raw_body"]) == ("1e9", "{}")
+    assert data["omit_running"] is True
+    faults.clear()
+    assert (faults.retry_after_header, faults.error_raw_body) == (None, None)
+    assert faults.omit_running is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("retry_after_header", 5),
+        ("retry_after_header", "1\r\nX-Evil: 1"),
+        ("retry_after_header", "1\n"),
+        ("error_raw_body", 1),
+        ("omit_running", "yes"),
+    ],
+)
+def test_new_faults_reject_bad_values(name: str, value: object) -> None:
+    faults = Faults()
+    with pytest.raises(ValueError, match="Invalid value"):
+        faults.set(**{name: value})
+    assert faults == Faults()
+
+
+@pytest.mark.parametrize(
+    ("spec", "parsed"),
+    [
+        ("status=429", ("status", 429)),
+        ("retry_after_header=1e9", ("retry_after_header", "1e9")),
+        ("retry_after_header=", ("retry_after_header", "")),
+        (
+            'error_raw_body={"message": "{api_key}"}',
+            ("error_raw_body", '{"message": "{api_key}"}'),
+        ),
+        ("omit_running=TRUE", ("omit_running", True)),
+        ("hang=false", ("hang", False)),
+        ("latency=0.5", ("latency", 0.5)),
+        ("path=/charges/running", ("path", "/charges/running")),
+        ("code=a=b", ("code", "a=b")),
+    ],
+)
+def test_parse_fault(spec: str, parsed: tuple[str, object]) -> None:
+    assert parse_fault(spec) == parsed
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("status", ValueError),
+        ("status=x", ValueError),
+        ("status=42", ValueError),
+        ("omit_running=yes", ValueError),
+        ("latency=soon", ValueError),
+        ("error_body=xml", ValueError),
+        ("explode=1", TypeError),
+    ],
+)
+def test_parse_fault_errors(spec: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        parse_fault(spec)
