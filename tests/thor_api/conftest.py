@@ -168,3 +168,17 @@ async def sim() -> AsyncGenerator[ThorSimulator]:
 def client(session: ClientSession, sim: ThorSimulator) -> ThorClient:
     """A client of the simulated account."""
     return ThorClient(session=session, api_key=API_KEY, base_url=sim.base_url)
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that only moves when told to."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock (backwards with a negative value)."""
+        self.now += seconds

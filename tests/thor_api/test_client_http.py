@@ -26,17 +26,24 @@ from custom_components.thor.thor_api import (
     DEVELOPMENT_BASE_URL,
     PRODUCTION_BASE_URL,
     ThorAccessDeniedError,
+    ThorAlreadyInTransactionError,
     ThorAuthenticationError,
     ThorBadRequestError,
+    ThorChargeboxNotActiveError,
     ThorChargeboxNotFoundError,
     ThorClient,
     ThorConnectionError,
     ThorError,
+    ThorInvalidConnectorError,
+    ThorNotInTransactionError,
     ThorPaymentRequiredError,
     ThorRateLimitError,
     ThorResponseError,
+    ThorRestApiDisabledError,
     ThorServerError,
+    ThorSourceIPError,
     ThorTimeoutError,
+    ThorWrongTransactionError,
 )
 from custom_components.thor.thor_api.client import _retry_after
 
@@ -80,9 +87,8 @@ def make_client(
         pytest.param('{"message": "chargeboxnotfound"}', JSON, id="json-lowercase"),
         pytest.param('"ChargeboxNotFound"', JSON, id="json-string"),
         pytest.param("ChargeboxNotFound", "text/plain", id="text"),
-        pytest.param(
-            "  Error: ChargeboxNotFound (EaJ7)\n", "text/plain", id="sentence"
-        ),
+        pytest.param("  ChargeboxNotFound\r\n", "text/plain", id="text-padded"),
+        pytest.param('{"message": " ChargeboxNotFound "}', JSON, id="json-padded"),
         pytest.param('{"message": "ChargeboxNotFound"}', None, id="json-as-octets"),
     ],
 )
@@ -188,6 +194,7 @@ async def test_html_error_page_is_a_server_error_without_html(
 async def test_error_body_that_is_not_utf8(
     session: ClientSession, scripted_server: StartServer
 ) -> None:
+    """Undecodable bytes are no identifier; the status still decides."""
     server = await scripted_server(
         reply(404, b"\xff\xfeChargeboxNotFound\xff", content_type="text/plain")
     )
@@ -196,33 +203,40 @@ async def test_error_body_that_is_not_utf8(
     with pytest.raises(ThorChargeboxNotFoundError) as err:
         await client.get_chargebox("EaJ7")
 
-    assert err.value.code == "ChargeboxNotFound"
+    assert err.value.status == 404
+    assert err.value.code is None
 
 
 # --- Retry-After -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("header", "expected"),
+    ("header", "requested", "wait"),
     [
-        pytest.param({"Retry-After": "30"}, 30.0, id="seconds"),
-        pytest.param({"Retry-After": " 2.5 "}, 2.5, id="fraction"),
-        pytest.param({"Retry-After": "-4"}, 0.0, id="negative"),
-        pytest.param({"Retry-After": "0"}, 0.0, id="zero"),
-        pytest.param({"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0, id="past"),
-        pytest.param({"Retry-After": "soon"}, None, id="junk"),
-        pytest.param({"Retry-After": "inf"}, None, id="infinite"),
-        pytest.param({"Retry-After": "nan"}, None, id="nan"),
-        pytest.param({"Retry-After": ""}, None, id="empty"),
-        pytest.param({}, None, id="absent"),
+        pytest.param({"Retry-After": "30"}, 30.0, 30.0, id="seconds"),
+        pytest.param({"Retry-After": "120"}, 120.0, 120.0, id="minutes"),
+        pytest.param({"Retry-After": " 2.5 "}, 2.5, 30.0, id="fraction"),
+        pytest.param({"Retry-After": "-4"}, 0.0, 30.0, id="negative"),
+        pytest.param({"Retry-After": "0"}, 0.0, 30.0, id="zero"),
+        pytest.param({"Retry-After": "1e308"}, 1e308, 300.0, id="huge"),
+        pytest.param(
+            {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0, 30.0, id="past"
+        ),
+        pytest.param({"Retry-After": "soon"}, None, 60.0, id="junk"),
+        pytest.param({"Retry-After": "inf"}, None, 60.0, id="infinite"),
+        pytest.param({"Retry-After": "nan"}, None, 60.0, id="nan"),
+        pytest.param({"Retry-After": ""}, None, 60.0, id="empty"),
+        pytest.param({}, None, 60.0, id="absent"),
     ],
 )
 async def test_rate_limit_retry_after(
     session: ClientSession,
     scripted_server: StartServer,
     header: dict[str, str],
-    expected: float | None,
+    requested: float | None,
+    wait: float,
 ) -> None:
+    """The error carries a bounded wait; Thor's own value is kept for diagnostics."""
     server = await scripted_server(
         reply(
             429,
@@ -238,7 +252,35 @@ async def test_rate_limit_retry_after(
 
     assert err.value.status == 429
     assert err.value.code == "TooManyRequests"
-    assert err.value.retry_after == expected
+    assert err.value.retry_after == wait
+    assert err.value.requested_retry_after == requested
+
+
+async def test_retry_after_date_is_read_against_thors_clock(
+    session: ClientSession, scripted_server: StartServer
+) -> None:
+    """A local clock ahead of Thor's must not turn a future date into no wait."""
+    thor_now = datetime(2001, 1, 1, 12, 0, tzinfo=UTC)
+    server = await scripted_server(
+        reply(
+            429,
+            '{"message": "TooManyRequests"}',
+            content_type=JSON,
+            headers={
+                "Date": format_datetime(thor_now, usegmt=True),
+                "Retry-After": format_datetime(
+                    thor_now + timedelta(seconds=120), usegmt=True
+                ),
+            },
+        )
+    )
+    client = make_client(session, server)
+
+    with pytest.raises(ThorRateLimitError) as err:
+        await client.list_chargeboxes()
+
+    assert err.value.requested_retry_after == 120.0
+    assert err.value.retry_after == 120.0
 
 
 @pytest.mark.freeze_time("2026-03-01 12:00:00+00:00")
@@ -250,6 +292,44 @@ def test_retry_after_http_date() -> None:
     # A date without a zone is taken as UTC.
     assert _retry_after("Sun, 01 Mar 2026 12:01:00 -0000") == 60.0
     assert _retry_after(format_datetime(when - timedelta(hours=1), usegmt=True)) == 0.0
+
+
+@pytest.mark.freeze_time("2026-03-01 12:00:00+00:00")
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        pytest.param("Sun, 01 Mar 2026 11:00:00 GMT", 3750.0, id="thor-behind"),
+        pytest.param("Sun, 01 Mar 2026 13:00:00 GMT", 0.0, id="thor-ahead"),
+        pytest.param("Sun, 01 Mar 2026 12:02:00 -0000", 30.0, id="naive"),
+        pytest.param("yesterday", 150.0, id="unparseable-uses-local-clock"),
+        pytest.param("", 150.0, id="empty-uses-local-clock"),
+        pytest.param(None, 150.0, id="absent-uses-local-clock"),
+    ],
+)
+def test_retry_after_http_date_relative_to_the_date_header(
+    date: str | None, expected: float
+) -> None:
+    when = format_datetime(datetime(2026, 3, 1, 12, 2, 30, tzinfo=UTC), usegmt=True)
+
+    assert _retry_after(when, date) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("45", 45.0),
+        ("1e308", 1e308),
+        ("-3", 0.0),
+        ("inf", None),
+        ("-inf", None),
+        pytest.param("1" * 400, None, id="overflows-to-inf"),
+        ("Sun, 32 Mar 2026 12:00:00 GMT", None),
+        ("Sun, 01 Mar 99999 12:00:00 GMT", None),
+        ("\x00", None),
+    ],
+)
+def test_retry_after_seconds_and_junk(value: str, expected: float | None) -> None:
+    assert _retry_after(value, None) == expected
 
 
 # --- successful answers that cannot be used --------------------------------------
@@ -745,3 +825,331 @@ async def test_injected_session_is_not_closed(
     async with make_client(session, server) as client:
         assert await client.list_chargeboxes() == []
     assert len(server.received) == 2
+
+
+# --- which identifiers are trusted -----------------------------------------------
+
+# Thor's documented (status, identifier) pairs, written out here independently of the
+# client's own table.
+DOCUMENTED = [
+    (403, "APIKeyNotFound", ThorAuthenticationError),
+    (403, "RestAPINotEnabled", ThorRestApiDisabledError),
+    (403, "InvalidSourceIPAddr", ThorSourceIPError),
+    (403, "ChargeboxNotActive", ThorChargeboxNotActiveError),
+    (404, "ChargeboxNotFound", ThorChargeboxNotFoundError),
+    (402, "ChargeboxNotFree", ThorPaymentRequiredError),
+    (400, "ConnectorNotValid", ThorInvalidConnectorError),
+    (400, "AlreadyInTransaction", ThorAlreadyInTransactionError),
+    (400, "NotInTransaction", ThorNotInTransactionError),
+    (400, "WrongTransaction", ThorWrongTransactionError),
+    (400, "BoundsTooBig", ThorBadRequestError),
+    (429, "TooManyRequests", ThorRateLimitError),
+    (500, "InternalServerError", ThorServerError),
+]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"), DOCUMENTED, ids=[code for _, code, _ in DOCUMENTED]
+)
+@pytest.mark.parametrize(
+    "shape",
+    [
+        '{{"message": "{}"}}',
+        '{{"errorMessage": " {} "}}',
+        '{{"error": {{"status": 1, "message": "{}"}}}}',
+        '"{}"',
+        "{}",
+    ],
+    ids=["json", "json-padded", "json-nested", "json-string", "text"],
+)
+async def test_documented_identifier_with_its_status(
+    session: ClientSession,
+    scripted_server: StartServer,
+    *,
+    status: int,
+    code: str,
+    cls: type[ThorError],
+    shape: str,
+) -> None:
+    server = await scripted_server(
+        reply(status, shape.format(code.upper()), content_type="text/plain")
+    )
+    client = make_client(session, server)
+
+    with pytest.raises(ThorError) as err:
+        await client.get_chargebox("cb")
+
+    assert type(err.value) is cls
+    assert (err.value.status, err.value.code) == (status, code)
+    assert str(err.value) == f"Thor answered HTTP {status} {code}"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        pytest.param(
+            500, '{"message": "APIKeyNotFound"}', ThorServerError, id="500-auth-code"
+        ),
+        pytest.param(502, "RestAPINotEnabled", ThorServerError, id="502-dashboard"),
+        pytest.param(
+            503, '{"error": "InvalidSourceIPAddr"}', ThorServerError, id="503-ip"
+        ),
+        pytest.param(
+            404,
+            '{"message": "APIKeyNotFound"}',
+            ThorChargeboxNotFoundError,
+            id="404-auth-code",
+        ),
+        pytest.param(
+            403,
+            '{"message": "ChargeboxNotFound"}',
+            ThorAccessDeniedError,
+            id="403-not-found-code",
+        ),
+        pytest.param(
+            400,
+            '{"message": "TooManyRequests"}',
+            ThorBadRequestError,
+            id="400-rate-code",
+        ),
+        pytest.param(
+            429,
+            '{"message": "InternalServerError"}',
+            ThorRateLimitError,
+            id="429-server-code",
+        ),
+        pytest.param(
+            401, '{"message": "APIKeyNotFound"}', ThorAuthenticationError, id="401"
+        ),
+        pytest.param(418, '"ChargeboxNotFree"', ThorError, id="418-json-string"),
+    ],
+)
+async def test_identifier_with_another_status_is_not_trusted(
+    session: ClientSession,
+    scripted_server: StartServer,
+    *,
+    status: int,
+    body: str,
+    cls: type[ThorError],
+) -> None:
+    """A proxy's error page quoting an identifier must not pass for Thor's answer."""
+    server = await scripted_server(reply(status, body, content_type=JSON))
+    client = make_client(session, server)
+
+    with pytest.raises(ThorError) as err:
+        await client.get_chargebox("cb")
+
+    assert type(err.value) is cls
+    assert (err.value.status, err.value.code) == (status, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"message": "Invalid key: APIKeyNotFound"}', id="json-sentence"),
+        pytest.param('{"message": "APIKeyNotFoundX"}', id="json-longer-word"),
+        pytest.param('{"detail": "APIKeyNotFound"}', id="json-other-field"),
+        pytest.param(
+            '{"error": {"inner": {"message": "APIKeyNotFound"}}}', id="json-too-deep"
+        ),
+        pytest.param('{"message": ["APIKeyNotFound"]}', id="json-list"),
+        pytest.param('["APIKeyNotFound"]', id="json-array"),
+        pytest.param("Error: APIKeyNotFound (see logs)", id="text-sentence"),
+        pytest.param("<p>APIKeyNotFound</p>", id="html"),
+    ],
+)
+async def test_identifier_inside_other_text_is_not_trusted(
+    session: ClientSession, scripted_server: StartServer, body: str
+) -> None:
+    """Only a field that IS an identifier counts; a 403 stays a plain refusal."""
+    server = await scripted_server(reply(403, body, content_type="text/plain"))
+    client = make_client(session, server)
+
+    with pytest.raises(ThorError) as err:
+        await client.list_chargeboxes()
+
+    assert type(err.value) is ThorAccessDeniedError
+    assert (err.value.status, err.value.code) == (403, None)
+
+
+async def test_untrusted_identifier_is_still_shown_as_detail(
+    session: ClientSession, scripted_server: StartServer
+) -> None:
+    server = await scripted_server(
+        reply(500, '{"message": "APIKeyNotFound"}', content_type=JSON)
+    )
+    client = make_client(session, server)
+
+    with pytest.raises(ThorServerError) as err:
+        await client.list_chargeboxes()
+
+    assert str(err.value) == "Thor answered HTTP 500: APIKeyNotFound"
+
+
+# --- deeply nested JSON ----------------------------------------------------------
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, '{"message": ' + DEEP, '{"a": ' * 100_000],
+    ids=["array", "in-message", "object"],
+)
+async def test_deep_json_in_a_success_is_a_response_error(
+    session: ClientSession, scripted_server: StartServer, body: str
+) -> None:
+    server = await scripted_server(reply(200, body, content_type=JSON))
+    client = make_client(session, server)
+
+    with pytest.raises(ThorResponseError) as err:
+        await client.get_chargebox("cb")
+
+    assert err.value.status == 200
+
+
+@pytest.mark.parametrize(
+    "body", [DEEP, '{"message": ' + DEEP], ids=["array", "in-message"]
+)
+async def test_deep_json_in_an_error_has_no_identifier(
+    session: ClientSession, scripted_server: StartServer, body: str
+) -> None:
+    server = await scripted_server(reply(403, body, content_type=JSON))
+    client = make_client(session, server)
+
+    with pytest.raises(ThorError) as err:
+        await client.list_chargeboxes()
+
+    assert type(err.value) is ThorAccessDeniedError
+    assert (err.value.status, err.value.code) == (403, None)
+    assert len(str(err.value)) < 300
+
+
+# --- redaction after decoding ----------------------------------------------------
+
+SLASH_KEY = "tk/live/9f8e7d6c5b4a39281706"
+
+
+def json_escaped(text: str) -> str:
+    """Return `text` with every character as a \\uXXXX JSON escape."""
+    return "".join(f"\\u{ord(char):04x}" for char in text)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        pytest.param(
+            403, '{"message": "bad key tk\\/live\\/9f8e7d6c5b4a39281706"}', id="slash"
+        ),
+        pytest.param(
+            403, f'{{"message": "bad key {json_escaped(SLASH_KEY)}"}}', id="unicode"
+        ),
+        pytest.param(
+            500,
+            f'{{"error": {{"detail": "key {json_escaped(SLASH_KEY[:6])}{SLASH_KEY[6:]}"}}}}',
+            id="nested-partly-escaped",
+        ),
+        pytest.param(
+            400, '"no tenant for tk\\/live\\/9f8e7d6c5b4a39281706"', id="json-string"
+        ),
+        pytest.param(503, f"plain {SLASH_KEY} text", id="text"),
+    ],
+)
+async def test_escaped_key_is_redacted_after_decoding(
+    session: ClientSession,
+    scripted_server: StartServer,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = await scripted_server(reply(status, body, content_type=JSON))
+    client = ThorClient(session=session, api_key=SLASH_KEY, base_url=server.base_url)
+
+    with pytest.raises(ThorError) as err:
+        await client.list_chargeboxes()
+
+    assert "**REDACTED**" in str(err.value)
+    for text in (str(err.value), repr(err.value), repr(err.value.args), caplog.text):
+        assert SLASH_KEY not in text
+        assert SLASH_KEY[-12:] not in text
+
+
+async def test_redaction_is_case_sensitive_and_exact(
+    session: ClientSession, scripted_server: StartServer
+) -> None:
+    """Only the exact key is replaced; the rest of the detail stays readable."""
+    server = await scripted_server(
+        reply(
+            500,
+            '{"message": "Secret-Key secret-key Secret-Ke\\u0079 SECRET-KEY"}',
+            content_type=JSON,
+        )
+    )
+    client = ThorClient(session=session, api_key="Secret-Key", base_url=server.base_url)
+
+    with pytest.raises(ThorServerError) as err:
+        await client.list_chargeboxes()
+
+    assert str(err.value) == (
+        "Thor answered HTTP 500: **REDACTED** secret-key **REDACTED** SECRET-KEY"
+    )
+
+
+ID_TAG = "172osiu83hys82shy28j"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(f'{{"message": "WrongTransaction for {ID_TAG}"}}', id="json"),
+        pytest.param(
+            f'{{"message": "no charge for {json_escaped(ID_TAG)}"}}', id="escaped"
+        ),
+        pytest.param(f"id_tag {ID_TAG} is not running", id="text"),
+    ],
+)
+async def test_id_tag_echoed_in_a_stop_error_is_redacted(
+    session: ClientSession,
+    scripted_server: StartServer,
+    caplog: pytest.LogCaptureFixture,
+    body: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = await scripted_server(reply(400, body, content_type=JSON))
+    client = make_client(session, server)
+
+    with pytest.raises(ThorBadRequestError) as err:
+        await client.stop_charge("cb", 1, ID_TAG)
+
+    assert server.received[0].body["id_tag"] == ID_TAG
+    assert "**REDACTED**" in str(err.value)
+    for text in (str(err.value), repr(err.value), repr(err.value.args), caplog.text):
+        assert ID_TAG not in text
+
+
+# --- an answer about another chargebox -------------------------------------------
+
+
+@pytest.mark.parametrize("answered", ["other", "CB", "cb ", 17])
+async def test_chargebox_answer_for_another_id_is_a_response_error(
+    session: ClientSession, scripted_server: StartServer, answered: object
+) -> None:
+    server = await scripted_server(
+        reply(200, json_body={"id": answered, "connectors": []})
+    )
+    client = make_client(session, server)
+
+    with pytest.raises(ThorResponseError) as err:
+        await client.get_chargebox("cb")
+
+    assert err.value.status == 200
+
+
+async def test_numeric_chargebox_id_matches_its_string(
+    session: ClientSession, scripted_server: StartServer
+) -> None:
+    server = await scripted_server(reply(200, json_body={"id": 17, "connectors": []}))
+    client = make_client(session, server)
+
+    assert (await client.get_chargebox("17")).id == "17"

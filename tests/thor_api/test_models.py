@@ -471,3 +471,90 @@ def test_no_running_charges(data: Any) -> None:
 def test_running_charges_without_items_list_is_an_error(data: Any) -> None:
     with pytest.raises(ThorResponseError):
         parse_running_charges(data)
+
+
+# --- free text is bounded --------------------------------------------------------
+
+LONG = "x" * 1000
+BOUND = 255
+
+
+def test_free_text_of_a_chargebox_is_bounded() -> None:
+    """Home Assistant refuses states and attributes longer than 255 characters."""
+    box = Chargebox.from_dict(
+        full_chargebox(
+            alias="A" + LONG,
+            timezone="T" + LONG,
+            type={"vehicle": "V" + LONG, "msg": "M" + LONG, "version": "9" + LONG},
+            connectors=[
+                {
+                    "type": "t" + LONG,
+                    "format": "f" + LONG,
+                    "power_type": "p" + LONG,
+                    "terminal_id": "i" + LONG,
+                    "token": "k" + LONG,
+                },
+                {"type": {"nested": LONG}, "terminal_id": 10**400},
+            ],
+        )
+    )
+
+    texts = {
+        "alias": box.alias,
+        "name": box.name,
+        "timezone": box.timezone,
+        "vehicle": box.type.vehicle,
+        "msg": box.type.msg,
+        "version": box.type.version,
+        "type": box.connectors[0].type,
+        "format": box.connectors[0].format,
+        "power_type": box.connectors[0].power_type,
+        "terminal_id": box.connectors[0].terminal_id,
+        "token": box.connectors[0].token,
+        "object-type": box.connectors[1].type,
+    }
+    for name, text in texts.items():
+        assert isinstance(text, str), name
+        assert len(text) == BOUND, name
+    assert box.alias == ("A" + LONG)[:BOUND]
+    assert box.connectors[0].token == ("k" + LONG)[:BOUND]
+    assert box.connectors[1].terminal_id is not None
+    assert len(box.connectors[1].terminal_id) <= BOUND
+
+
+def test_free_text_at_the_bound_is_kept_whole() -> None:
+    alias = "a" * BOUND
+    box = Chargebox.from_dict(full_chargebox(alias=alias))
+
+    assert box.alias == alias
+
+
+def test_identities_are_never_truncated() -> None:
+    """Ids are sent back to Thor: a shortened one would name another chargebox."""
+    box = Chargebox.from_dict(full_chargebox(id="c" + LONG, alias=None))
+    (charge,) = parse_running_charges(
+        [running_item(chargebox="c" + LONG, id_tag="r" + LONG)]
+    )
+
+    assert box.id == "c" + LONG
+    assert box.name == "c" + LONG
+    assert charge.chargebox == "c" + LONG
+    assert charge.id_tag == "r" + LONG
+
+
+def test_free_text_of_a_running_charge_is_bounded() -> None:
+    (charge,) = parse_running_charges(
+        [
+            running_item(
+                type="t" + LONG,
+                user="u" + LONG,
+                payment={"method": "m" + LONG, "transaction": "x" + LONG},
+            )
+        ]
+    )
+
+    assert charge.type == ("t" + LONG)[:BOUND]
+    assert charge.user == ("u" + LONG)[:BOUND]
+    assert charge.payment is not None
+    assert charge.payment.method == ("m" + LONG)[:BOUND]
+    assert charge.payment.transaction == ("x" + LONG)[:BOUND]

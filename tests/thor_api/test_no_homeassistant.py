@@ -38,10 +38,12 @@ def test_the_package_has_modules() -> None:
     """Guard the checks below against scanning an empty or wrong directory."""
     assert {path.name for path in MODULES} >= {
         "__init__.py",
+        "backoff.py",
         "client.py",
         "const.py",
         "exceptions.py",
         "models.py",
+        "validation.py",
     }
 
 
@@ -87,6 +89,7 @@ def test_importing_the_package_does_not_load_homeassistant() -> None:
         f"sys.path.insert(0, {str(PACKAGE_DIR.parent)!r})\n"
         "import thor_api\n"
         "import thor_api.client, thor_api.models, thor_api.exceptions, thor_api.const\n"
+        "import thor_api.backoff, thor_api.validation\n"
         "assert thor_api.ThorClient.__module__ == 'thor_api.client'\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'homeassistant')\n"
         "print(loaded)\n"

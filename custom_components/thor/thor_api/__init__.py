@@ -3,8 +3,12 @@
 No Home Assistant imports: this package can be published on PyPI unchanged.
 """
 
+from .backoff import ThorBackoff
 from .client import ThorClient
 from .const import (
+    DEFAULT_MAX_BACKOFF,
+    DEFAULT_MIN_BACKOFF,
+    DEFAULT_RATE_LIMIT_BACKOFF,
     DEFAULT_REQUEST_TIMEOUT,
     DEVELOPMENT_BASE_URL,
     PRODUCTION_BASE_URL,
@@ -23,6 +27,9 @@ from .exceptions import (
     ThorChargeboxNotFoundError,
     ThorConnectionError,
     ThorError,
+    ThorInsecureBaseUrlError,
+    ThorInvalidApiKeyError,
+    ThorInvalidBaseUrlError,
     ThorInvalidConnectorError,
     ThorNotInTransactionError,
     ThorPaymentRequiredError,
@@ -43,8 +50,12 @@ from .models import (
     Coordinates,
     RunningCharge,
 )
+from .validation import check_api_key, normalize_base_url
 
 __all__ = [
+    "DEFAULT_MAX_BACKOFF",
+    "DEFAULT_MIN_BACKOFF",
+    "DEFAULT_RATE_LIMIT_BACKOFF",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEVELOPMENT_BASE_URL",
     "PRODUCTION_BASE_URL",
@@ -61,12 +72,16 @@ __all__ = [
     "ThorAccessDeniedError",
     "ThorAlreadyInTransactionError",
     "ThorAuthenticationError",
+    "ThorBackoff",
     "ThorBadRequestError",
     "ThorChargeboxNotActiveError",
     "ThorChargeboxNotFoundError",
     "ThorClient",
     "ThorConnectionError",
     "ThorError",
+    "ThorInsecureBaseUrlError",
+    "ThorInvalidApiKeyError",
+    "ThorInvalidBaseUrlError",
     "ThorInvalidConnectorError",
     "ThorNotInTransactionError",
     "ThorPaymentRequiredError",
@@ -79,4 +94,6 @@ __all__ = [
     "ThorTransactionError",
     "ThorWrongTransactionError",
     "Vehicle",
+    "check_api_key",
+    "normalize_base_url",
 ]

@@ -8,12 +8,13 @@ from email.utils import parsedate_to_datetime
 import json
 import logging
 import math
-from typing import Any, Self, TypeIs
+from typing import Any, Final, Self, TypeIs
 from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
 
+from .backoff import ThorBackoff
 from .const import (
     API_KEY_HEADER,
     DEFAULT_REQUEST_TIMEOUT,
@@ -41,24 +42,31 @@ from .exceptions import (
     ThorWrongTransactionError,
 )
 from .models import Chargebox, RunningCharge, parse_running_charges
+from .validation import check_api_key, normalize_base_url
 
 LOGGER = logging.getLogger(__package__)
 
-_ERRORS_BY_CODE: dict[str, type[ThorError]] = {
-    ErrorCode.API_KEY_NOT_FOUND: ThorAuthenticationError,
-    ErrorCode.REST_API_NOT_ENABLED: ThorRestApiDisabledError,
-    ErrorCode.INVALID_SOURCE_IP_ADDR: ThorSourceIPError,
-    ErrorCode.CHARGEBOX_NOT_ACTIVE: ThorChargeboxNotActiveError,
-    ErrorCode.CHARGEBOX_NOT_FOUND: ThorChargeboxNotFoundError,
-    ErrorCode.CHARGEBOX_NOT_FREE: ThorPaymentRequiredError,
-    ErrorCode.CONNECTOR_NOT_VALID: ThorInvalidConnectorError,
-    ErrorCode.ALREADY_IN_TRANSACTION: ThorAlreadyInTransactionError,
-    ErrorCode.NOT_IN_TRANSACTION: ThorNotInTransactionError,
-    ErrorCode.WRONG_TRANSACTION: ThorWrongTransactionError,
-    ErrorCode.TOO_MANY_REQUESTS: ThorRateLimitError,
-    ErrorCode.INTERNAL_SERVER_ERROR: ThorServerError,
-    ErrorCode.BOUNDS_TOO_BIG: ThorBadRequestError,
+# The one status Thor documents for each message identifier (§1.5, §2), and what it
+# means. An identifier that comes with another status is not trusted (§6 #1): a proxy's
+# 5xx page quoting `APIKeyNotFound` must not ask the user for a new key.
+_DOCUMENTED_ERRORS: Final[Mapping[str, tuple[int, type[ThorError]]]] = {
+    ErrorCode.API_KEY_NOT_FOUND: (403, ThorAuthenticationError),
+    ErrorCode.REST_API_NOT_ENABLED: (403, ThorRestApiDisabledError),
+    ErrorCode.INVALID_SOURCE_IP_ADDR: (403, ThorSourceIPError),
+    ErrorCode.CHARGEBOX_NOT_ACTIVE: (403, ThorChargeboxNotActiveError),
+    ErrorCode.CHARGEBOX_NOT_FOUND: (404, ThorChargeboxNotFoundError),
+    ErrorCode.CHARGEBOX_NOT_FREE: (402, ThorPaymentRequiredError),
+    ErrorCode.CONNECTOR_NOT_VALID: (400, ThorInvalidConnectorError),
+    ErrorCode.ALREADY_IN_TRANSACTION: (400, ThorAlreadyInTransactionError),
+    ErrorCode.NOT_IN_TRANSACTION: (400, ThorNotInTransactionError),
+    ErrorCode.WRONG_TRANSACTION: (400, ThorWrongTransactionError),
+    ErrorCode.BOUNDS_TOO_BIG: (400, ThorBadRequestError),
+    ErrorCode.TOO_MANY_REQUESTS: (429, ThorRateLimitError),
+    ErrorCode.INTERNAL_SERVER_ERROR: (500, ThorServerError),
 }
+_CODES_BY_LOWER: Final = {str(code).lower(): str(code) for code in _DOCUMENTED_ERRORS}
+# Fields of a JSON error object that may hold the identifier (§6 #1).
+_CODE_FIELDS: Final = ("message", "error", "code", "Message", "errorMessage")
 _ERRORS_BY_STATUS: dict[int, type[ThorError]] = {
     400: ThorBadRequestError,
     401: ThorAuthenticationError,
@@ -68,6 +76,7 @@ _ERRORS_BY_STATUS: dict[int, type[ThorError]] = {
     429: ThorRateLimitError,
 }
 _MAX_DETAIL = 200
+_REDACTED: Final = "**REDACTED**"
 
 
 def _quote_segment(value: str) -> str:
@@ -80,36 +89,55 @@ def _is_integer(value: object) -> TypeIs[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _error_code(body: str) -> tuple[str | None, str]:
-    """Return Thor's message identifier (if any) and a short detail from an error body."""
-    detail = ""
-    candidates: list[str] = []
+def _error_strings(body: str) -> list[str]:
+    """Return the decoded strings of an error body that may be shown or hold a code."""
     try:
         data = json.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, Mapping):
-        for key in ("message", "error", "code", "Message", "errorMessage"):
-            value = data.get(key)
-            if isinstance(value, str):
-                candidates.append(value)
-            elif isinstance(value, Mapping):
-                candidates.extend(str(v) for v in value.values() if isinstance(v, str))
-    elif isinstance(data, str):
-        candidates.append(data)
-    elif data is None and not body.lstrip().startswith("<"):
-        candidates.append(body.strip())
-    for candidate in candidates:
-        for code in ErrorCode:
-            if code.value.lower() in candidate.lower():
-                return code.value, candidate[:_MAX_DETAIL]
-    if candidates:
-        detail = candidates[0][:_MAX_DETAIL]
-    return None, detail
+    except ValueError, RecursionError:
+        # Not JSON (or absurdly nested): plain text may be shown, an HTML page not.
+        text = body.strip()
+        return [text] if text and not text.startswith("<") else []
+    if isinstance(data, str):
+        return [data]
+    if not isinstance(data, Mapping):
+        return []
+    strings: list[str] = []
+    for key in _CODE_FIELDS:
+        value = data.get(key)
+        if isinstance(value, str):
+            strings.append(value)
+        elif isinstance(value, Mapping):
+            strings.extend(v for v in value.values() if isinstance(v, str))
+    return strings
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Return the delay of a `Retry-After` header (seconds or HTTP date), in seconds."""
+def _documented_code(strings: list[str], status: int) -> str | None:
+    """Return the identifier one of `strings` is, if Thor documents it with `status`."""
+    for string in strings:
+        code = _CODES_BY_LOWER.get(string.strip().lower())
+        if code is not None and _DOCUMENTED_ERRORS[code][0] == status:
+            return code
+    return None
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """Return an aware datetime from an HTTP date (no zone means UTC), else None."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except TypeError, ValueError, IndexError, OverflowError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _retry_after(value: str | None, date: str | None = None) -> float | None:
+    """Return the delay of a `Retry-After` header in seconds, None when unusable.
+
+    An HTTP date is read against the answer's own `Date` when there is one, so a local
+    clock ahead of Thor's cannot turn a future date into no wait. Bounding the delay is
+    `ThorBackoff`'s job.
+    """
     if not value:
         return None
     try:
@@ -118,13 +146,11 @@ def _retry_after(value: str | None) -> float | None:
         pass
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except TypeError, ValueError:
+    when = _http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    now = _http_date(date) or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 @dataclass(kw_only=True)
@@ -134,12 +160,20 @@ class ThorClient:
     The aiohttp session is injected and never closed here. The API key is sent in the
     `X-Api-Key` header only; it appears in no message, repr or log line. Redirects are
     not followed (they would carry the key to another host) and nothing is retried.
+    After a 429 nothing is sent until `backoff` allows it; share one `ThorBackoff`
+    between the clients of an account.
     """
 
     session: aiohttp.ClientSession
     api_key: str = field(repr=False)
     base_url: str = PRODUCTION_BASE_URL
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    backoff: ThorBackoff = field(default_factory=ThorBackoff, repr=False)
+
+    def __post_init__(self) -> None:
+        """Keep the key stripped and the base URL normalized; refuse unusable ones."""
+        self.api_key = check_api_key(self.api_key)
+        self.base_url = normalize_base_url(self.base_url)
 
     async def __aenter__(self) -> Self:
         """Use the client as an async context manager."""
@@ -148,9 +182,12 @@ class ThorClient:
     async def __aexit__(self, *_exc_info: object) -> None:
         """Leave the context; the injected session stays open."""
 
-    def _redact(self, text: str) -> str:
-        """Remove the API key from text that came from the server."""
-        return text.replace(self.api_key, "**REDACTED**") if self.api_key else text
+    def _redact(self, text: str, secrets: tuple[str, ...]) -> str:
+        """Replace the API key and `secrets` in decoded server text."""
+        # Longest first: a secret inside another must not leave a piece of it behind.
+        for secret in sorted({self.api_key, *secrets} - {""}, key=len, reverse=True):
+            text = text.replace(secret, _REDACTED)
+        return text
 
     async def _request(
         self,
@@ -160,9 +197,19 @@ class ThorClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         expect_json: bool = True,
+        secrets: tuple[str, ...] = (),
     ) -> Any:
-        """Send one request and return its decoded JSON body (None when not expected)."""
-        url = URL(self.base_url.rstrip("/") + path, encoded=True)
+        """Send one request and return its decoded JSON body (None when not expected).
+
+        `secrets` are redacted, like the key, from anything an error answer echoes.
+        """
+        # Thor asked for silence: nothing is sent until the back-off is over.
+        if (wait := self.backoff.remaining()) > 0:
+            LOGGER.debug("%s %s not sent: %.0f s of back-off left", method, path, wait)
+            raise ThorRateLimitError(
+                f"Thor asked to wait; {math.ceil(wait)} s left", retry_after=wait
+            )
+        url = URL(self.base_url + path, encoded=True)
         if params:
             url = url.with_query(params)
         headers = {API_KEY_HEADER: self.api_key, "Accept": "application/json"}
@@ -176,6 +223,7 @@ class ThorClient:
                     text = await response.text(errors="replace")
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
+                    date = response.headers.get("Date")
         except TimeoutError as err:
             LOGGER.debug("%s %s timed out", method, path)
             raise ThorTimeoutError(
@@ -189,7 +237,8 @@ class ThorClient:
 
         LOGGER.debug("%s %s -> %s", method, path, status)
         if status >= 400:
-            raise self._error(status, text, retry_after)
+            requested = _retry_after(retry_after, date)
+            raise self._error(status, text, requested, secrets)
         if status >= 300:
             raise ThorResponseError(
                 f"Thor answered {method} {path} with a redirect (HTTP {status})",
@@ -199,28 +248,46 @@ class ThorClient:
             return None
         try:
             return json.loads(text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise ThorResponseError(
                 f"Thor answered {method} {path} with a body that is not JSON",
                 status=status,
             ) from err
 
-    def _error(self, status: int, body: str, retry_after: str | None) -> ThorError:
-        """Build the exception for an error answer."""
-        code, detail = _error_code(self._redact(body))
-        cls = _ERRORS_BY_CODE.get(code) if code else None
-        if cls is None:
-            cls = _ERRORS_BY_STATUS.get(status)
-        if cls is None:
-            cls = ThorServerError if status >= 500 else ThorError
+    def _error(
+        self,
+        status: int,
+        body: str,
+        requested_retry_after: float | None,
+        secrets: tuple[str, ...],
+    ) -> ThorError:
+        """Build the exception for an error answer; a 429 starts the back-off."""
+        # Decoded first, so that a key hidden behind JSON escapes is redacted too.
+        strings = _error_strings(body)
+        code = _documented_code(strings, status)
+        detail = self._redact(strings[0], secrets)[:_MAX_DETAIL] if strings else ""
+        if code is not None:
+            cls = _DOCUMENTED_ERRORS[code][1]
+        else:
+            cls = _ERRORS_BY_STATUS.get(status) or (
+                ThorServerError if status >= 500 else ThorError
+            )
         message = f"Thor answered HTTP {status}"
         if code:
             message += f" {code}"
         elif detail:
             message += f": {detail}"
         if cls is ThorRateLimitError:
+            wait = self.backoff.hold(requested_retry_after)
+            LOGGER.debug(
+                "Backing off %.0f s (Retry-After: %s)", wait, requested_retry_after
+            )
             return ThorRateLimitError(
-                message, status=status, code=code, retry_after=_retry_after(retry_after)
+                message,
+                status=status,
+                code=code,
+                retry_after=wait,
+                requested_retry_after=requested_retry_after,
             )
         return cls(message, status=status, code=code)
 
@@ -244,7 +311,13 @@ class ThorClient:
         data = await self._request(
             "GET", f"/chargeboxes/{_quote_segment(chargebox_id)}"
         )
-        return Chargebox.from_dict(data)
+        chargebox = Chargebox.from_dict(data)
+        if chargebox.id != chargebox_id:
+            raise ThorResponseError(
+                "Thor answered with another chargebox than the one asked for",
+                status=200,
+            )
+        return chargebox
 
     async def list_chargeboxes(self, *, only_active: bool = True) -> list[Chargebox]:
         """Return the account's chargeboxes (404 is taken as none)."""
@@ -305,4 +378,7 @@ class ThorClient:
             if not _is_integer(transaction):
                 raise ValueError("The transaction must be an integer")
             body["transaction"] = transaction
-        await self._request("POST", "/charges/stop", body=body, expect_json=False)
+        # Thor may echo the id_tag in an error; it must not end up in a message or log.
+        await self._request(
+            "POST", "/charges/stop", body=body, expect_json=False, secrets=(id_tag,)
+        )

@@ -3,10 +3,25 @@
 from enum import StrEnum
 from typing import Final
 
-PRODUCTION_BASE_URL: Final = "https://api.thor.tools/latest/integration"
-DEVELOPMENT_BASE_URL: Final = "https://dev.api.thor.tools/latest/integration"
+API_PATH: Final = "/latest/integration"
+"""Path of the integration API; appended to a base URL that is only an origin."""
+PRODUCTION_BASE_URL: Final = f"https://api.thor.tools{API_PATH}"
+DEVELOPMENT_BASE_URL: Final = f"https://dev.api.thor.tools{API_PATH}"
 DEFAULT_REQUEST_TIMEOUT: Final = 15.0
 API_KEY_HEADER: Final = "X-Api-Key"
+
+# Rate-limit back-off (§6 #7: Thor gives no limits). The floor keeps a `Retry-After: 0`
+# from turning into a request loop, the ceiling keeps an absurd value from silencing
+# the integration for days.
+DEFAULT_MIN_BACKOFF: Final = 30.0
+"""Shortest wait after a 429, seconds."""
+DEFAULT_MAX_BACKOFF: Final = 300.0
+"""Longest wait after a 429, seconds."""
+DEFAULT_RATE_LIMIT_BACKOFF: Final = 60.0
+"""Wait after a 429 without a usable `Retry-After`, seconds."""
+
+MAX_TEXT_LENGTH: Final = 255
+"""Longest free text kept from Thor: Home Assistant refuses longer states."""
 
 
 class ErrorCode(StrEnum):

@@ -1,8 +1,9 @@
 """Exceptions raised by the Thor API client.
 
-Every exception derives from `ThorError` and carries the HTTP status (None when no
-response arrived) and Thor's message identifier (None when the body had none). Messages
-never contain the API key.
+Every request error derives from `ThorError` and carries the HTTP status (None when no
+response arrived) and Thor's message identifier (None when the body had none). Input
+refused before any request raises a `ValueError` subclass instead. Messages never
+contain the API key.
 """
 
 
@@ -79,7 +80,12 @@ class ThorWrongTransactionError(ThorTransactionError):
 
 
 class ThorRateLimitError(ThorError):
-    """Too many requests (429); `retry_after` is in seconds when Thor sent it."""
+    """Thor answered 429, or a back-off from an earlier 429 is still running.
+
+    `retry_after` is the bounded wait in seconds before the client sends again;
+    `requested_retry_after` is what Thor's `Retry-After` said (None when absent or
+    unusable), for logs and diagnostics only. `status` is None when nothing was sent.
+    """
 
     def __init__(
         self,
@@ -88,10 +94,12 @@ class ThorRateLimitError(ThorError):
         status: int | None = None,
         code: str | None = None,
         retry_after: float | None = None,
+        requested_retry_after: float | None = None,
     ) -> None:
-        """Keep the delay Thor asked for."""
+        """Keep the wait and the delay Thor asked for."""
         super().__init__(message, status=status, code=code)
         self.retry_after = retry_after
+        self.requested_retry_after = requested_retry_after
 
 
 class ThorServerError(ThorError):
@@ -100,3 +108,15 @@ class ThorServerError(ThorError):
 
 class ThorResponseError(ThorError):
     """Thor's answer could not be used (not JSON, missing fields, a redirect)."""
+
+
+class ThorInvalidApiKeyError(ValueError):
+    """The API key is empty or has characters an HTTP header cannot carry."""
+
+
+class ThorInvalidBaseUrlError(ValueError):
+    """The base URL is not an absolute http(s) URL Thor can be reached at."""
+
+
+class ThorInsecureBaseUrlError(ThorInvalidBaseUrlError):
+    """The base URL uses plain http to a host that is not local."""

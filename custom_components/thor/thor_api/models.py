@@ -2,7 +2,8 @@
 
 Units are explicit: power in W, energy in Wh, current in A, times as aware UTC datetimes.
 Enum-typed fields hold the known `StrEnum` member, or the raw string Thor sent when the
-value is unknown. Missing optional fields become None.
+value is unknown. Missing optional fields become None. Free text is cut to
+`MAX_TEXT_LENGTH` characters (it may become a Home Assistant state); ids are kept whole.
 """
 
 from collections.abc import Mapping
@@ -12,7 +13,13 @@ from enum import StrEnum
 import math
 from typing import Any
 
-from .const import ConnectorFormat, ConnectorType, PowerType, Vehicle
+from .const import (
+    MAX_TEXT_LENGTH,
+    ConnectorFormat,
+    ConnectorType,
+    PowerType,
+    Vehicle,
+)
 from .exceptions import ThorResponseError
 
 type JSONObject = Mapping[str, Any]
@@ -30,14 +37,20 @@ def _enum[E: StrEnum](enum: type[E], value: Any) -> E | str | None:
     try:
         return enum(value)
     except ValueError:
-        return str(value)
+        return _text(value)
 
 
 def _str(value: Any) -> str | None:
-    """Return a string, or None when the field is absent."""
+    """Return a string kept whole (an identifier), or None when the field is absent."""
     if value is None:
         return None
     return str(value)
+
+
+def _text(value: Any) -> str | None:
+    """Return free text cut to MAX_TEXT_LENGTH, or None when the field is absent."""
+    text = _str(value)
+    return None if text is None else text[:MAX_TEXT_LENGTH]
 
 
 def _bool(value: Any) -> bool | None:
@@ -142,8 +155,8 @@ class Connector:
             power=None if power is None else round(power),
             max_amperage=_int(data.get("max_amperage")),
             power_type=_enum(PowerType, data.get("power_type")),
-            terminal_id=_str(data.get("terminal_id")),
-            token=_str(data.get("token")),
+            terminal_id=_text(data.get("terminal_id")),
+            token=_text(data.get("token")),
         )
 
 
@@ -208,7 +221,7 @@ class Chargebox:
         box_type = _object(data.get("type"))
         return cls(
             id=str(chargebox_id),
-            alias=_str(data.get("alias")),
+            alias=_text(data.get("alias")),
             active=_bool(data.get("active")),
             connected=_bool(data.get("connected")),
             public=_bool(data.get("public")),
@@ -223,11 +236,11 @@ class Chargebox:
                 else Coordinates(latitude=latitude, longitude=longitude)
             ),
             last_heartbeat=_timestamp(data.get("last_heartbeat")),
-            timezone=_str(data.get("timezone")),
+            timezone=_text(data.get("timezone")),
             type=ChargeboxType(
                 vehicle=_enum(Vehicle, box_type.get("vehicle")),
-                msg=_str(box_type.get("msg")),
-                version=_str(box_type.get("version")),
+                msg=_text(box_type.get("msg")),
+                version=_text(box_type.get("version")),
             ),
             occupied_connectors=_connector_numbers(data.get("occupied_connectors")),
             reserved_connectors=_connector_numbers(data.get("reserved_connectors")),
@@ -278,14 +291,14 @@ class RunningCharge:
             date_started=_timestamp(data.get("date_started")),
             energy=_number(data.get("energy")),
             id_tag=_str(data.get("id_tag")) or None,
-            user=_str(data.get("user")),
-            type=_str(data.get("type")),
+            user=_text(data.get("user")),
+            type=_text(data.get("type")),
             payment=(
                 ChargePayment(
                     start=_number(payment.get("start")),
-                    method=_str(payment.get("method")),
+                    method=_text(payment.get("method")),
                     amount=_number(payment.get("amount")),
-                    transaction=_str(payment.get("transaction")),
+                    transaction=_text(payment.get("transaction")),
                 )
                 if isinstance(payment, Mapping)
                 else None
