@@ -5,16 +5,27 @@ own `custom_components` package does not shadow ours.
 """
 
 from collections.abc import AsyncGenerator, Generator
+from datetime import timedelta
 import json
 from pathlib import Path
 import time
 from typing import Any
 from unittest.mock import MagicMock, PropertyMock, patch
 
-from homeassistant.const import CONF_API_KEY
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    CONF_API_KEY,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+)
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 import custom_components.thor  # noqa: F401
 from custom_components.thor.const import (
@@ -23,11 +34,37 @@ from custom_components.thor.const import (
     CONF_ENVIRONMENT,
     DOMAIN,
 )
-from custom_components.thor.thor_api import Chargebox
+from custom_components.thor.thor_api import Chargebox, ThorBackoff
 from custom_components.thor.thor_api.models import parse_running_charges
 from thor_simulator import ThorSimulator
 
 API_KEY = "test-api-key-0123456789"
+
+
+async def async_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Move time forward and let what is due (polls, confirmations) run."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def async_switch(hass: HomeAssistant, entity_id: str, *, on: bool) -> None:
+    """Turn a switch on or off, as the UI does."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id},
+        blocking=True,
+    )
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """Return the state of an entity that must exist."""
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
 
 
 @pytest.fixture(autouse=True)
@@ -102,6 +139,8 @@ def mock_thor_client(
     """Patch the ThorClient the integration builds; return the mocked instance."""
     with patch("custom_components.thor.ThorClient", autospec=True) as client_class:
         client = client_class.return_value
+        # A real back-off: the coordinator asks it before every poll.
+        client.backoff = ThorBackoff()
         client.get_chargebox.return_value = Chargebox.from_dict(
             load_json_fixture(chargebox_fixture)
         )

@@ -31,6 +31,7 @@ from custom_components.thor.thor_api import (
     ThorChargeboxNotActiveError,
     ThorChargeboxNotFoundError,
     ThorConnectionError,
+    ThorError,
     ThorRateLimitError,
     ThorResponseError,
     ThorRestApiDisabledError,
@@ -58,7 +59,9 @@ CHARGEBOX_ERRORS = [
     *ACCOUNT_ERRORS,
     (ThorChargeboxNotActiveError("ChargeboxNotActive"), "chargebox_not_active"),
     (ThorChargeboxNotFoundError("ChargeboxNotFound"), "chargebox_not_found"),
-    (ThorResponseError("not JSON"), "unknown"),
+    (ThorResponseError("not JSON"), "invalid_response"),
+    (ThorAccessDeniedError("HTTP 403"), "access_denied"),
+    (ThorError("HTTP 418"), "request_failed"),
 ]
 
 

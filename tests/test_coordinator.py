@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 import logging
+import time
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -21,6 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.thor.const import DOMAIN
 from custom_components.thor.thor_api import (
+    DEFAULT_MAX_BACKOFF,
+    DEFAULT_RATE_LIMIT_BACKOFF,
     ThorAccessDeniedError,
     ThorAuthenticationError,
     ThorChargeboxNotActiveError,
@@ -66,7 +69,7 @@ async def _poll(
         (ThorServerError("Thor answered HTTP 500", status=500), "server_error"),
         (ThorResponseError("body that is not JSON", status=200), "invalid_response"),
         (ThorAccessDeniedError("Thor answered HTTP 403", status=403), "access_denied"),
-        (ThorError("Thor answered HTTP 418", status=418), "unknown_error"),
+        (ThorError("Thor answered HTTP 418", status=418), "request_failed"),
     ],
 )
 async def test_failure_and_recovery(
@@ -92,7 +95,8 @@ async def test_failure_and_recovery(
     assert coordinator.last_exception.translation_key == translation_key
     assert coordinator.last_exception.translation_domain == DOMAIN
     # The message is the translated one, placeholders filled in.
-    assert str(coordinator.last_exception).endswith(str(error))
+    assert str(error) in str(coordinator.last_exception)
+    assert "{" not in str(coordinator.last_exception)
     assert not issue_registry.issues
     # One line when it goes, however many polls fail.
     assert caplog.text.count("Error fetching Thor") == 1
@@ -254,7 +258,10 @@ async def test_authentication_failed(
 
 
 @pytest.mark.usefixtures("init_integration")
-@pytest.mark.parametrize(("retry_after", "expected"), [(300.0, 300), (None, 120)])
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    [(300.0, 300), (None, int(DEFAULT_RATE_LIMIT_BACKOFF))],
+)
 async def test_rate_limited(
     hass: HomeAssistant,
     *,
@@ -264,17 +271,17 @@ async def test_rate_limited(
     retry_after: float | None,
     expected: int,
 ) -> None:
-    """A 429 waits for Retry-After (or two minutes) before the next poll."""
+    """A 429 waits for Retry-After (or the client's default) before the next poll."""
     coordinator = mock_config_entry.runtime_data.coordinator
     mock_thor_client.get_chargebox.side_effect = ThorRateLimitError(
         "TooManyRequests", status=429, retry_after=retry_after
     )
     await _poll(hass, freezer, 30)
     assert coordinator.last_exception.translation_key == "rate_limited"
-    assert f"in {expected} seconds" in str(coordinator.last_exception)
-    assert coordinator.last_exception.translation_placeholders == {
-        "retry_after": str(expected)
-    }
+    assert f"{expected} s" in str(coordinator.last_exception)
+    assert coordinator.last_exception.translation_placeholders["retry_after"] == str(
+        expected
+    )
     calls = mock_thor_client.get_chargebox.await_count
 
     mock_thor_client.get_chargebox.side_effect = None
@@ -384,7 +391,7 @@ async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         ({"status": 429, "retry_after_seconds": 5}, "rate_limited"),
         ({"status": 429, "retry_after": False}, "rate_limited"),
         ({"status": 403, "code": "Forbidden"}, "access_denied"),
-        ({"status": 418, "error_body": "empty"}, "unknown_error"),
+        ({"status": 418, "error_body": "empty"}, "request_failed"),
     ],
 )
 async def test_simulator_fault_recovery(
@@ -404,6 +411,12 @@ async def test_simulator_fault_recovery(
     assert coordinator.last_exception.translation_key == translation_key
 
     simulator.faults.clear()
+    backoff = coordinator.client.backoff
+    if fault.get("status") == 429:
+        # Nothing is sent until the wait is over; then polling resumes by itself.
+        await _refresh(hass, sim_config_entry)
+        assert hass.states.get(CONNECTED).state == STATE_UNAVAILABLE
+        backoff.clock = lambda: time.monotonic() + DEFAULT_MAX_BACKOFF + 1
     await _refresh(hass, sim_config_entry)
     assert hass.states.get(CONNECTED).state == "on"
     assert hass.states.get("binary_sensor.garage_connector_1_occupied").state == "off"

@@ -10,6 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.thor import async_get_backoff
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -24,6 +25,7 @@ from custom_components.thor.thor_api import (
     Chargebox,
     ChargeboxType,
     ThorAuthenticationError,
+    ThorBackoff,
     ThorChargeboxNotFoundError,
     ThorConnectionError,
     ThorRestApiDisabledError,
@@ -87,6 +89,7 @@ async def test_client_built_from_entry(hass: HomeAssistant) -> None:
     entry.add_to_hass(hass)
     with patch("custom_components.thor.ThorClient", autospec=True) as client_class:
         client = client_class.return_value
+        client.backoff = ThorBackoff()
         client.get_chargebox.return_value = Chargebox.from_dict(
             load_json_fixture("chargebox_single.json")
         )
@@ -99,6 +102,8 @@ async def test_client_built_from_entry(hass: HomeAssistant) -> None:
         session=async_get_clientsession(hass),
         api_key=API_KEY,
         base_url="http://192.168.1.20:8765/latest/integration",
+        # One back-off per entry, kept across setup retries and reloads.
+        backoff=async_get_backoff(hass, entry.entry_id),
     )
     client.get_chargebox.assert_awaited_with(CHARGEBOX_ID)
     client.running_charges.assert_awaited_with(CHARGEBOX_ID)
@@ -273,3 +278,53 @@ async def test_unload_failure_keeps_issues(
     ):
         assert not await hass.config_entries.async_unload(init_integration.entry_id)
     assert len(issue_registry.issues) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "state", "reason_key"),
+    [
+        ({CONF_API_KEY: "key\nwith a line break"}, ConfigEntryState.SETUP_ERROR, None),
+        (
+            {CONF_BASE_URL: "https://thor example.com/latest/integration"},
+            ConfigEntryState.SETUP_ERROR,
+            "invalid_base_url",
+        ),
+    ],
+)
+async def test_stored_settings_the_client_refuses(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    data: dict[str, str],
+    state: ConfigEntryState,
+    reason_key: str | None,
+) -> None:
+    """Settings stored before today's checks fail setup clearly, never with a crash."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, **data}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is state
+    if reason_key is None:
+        # A key that cannot be sent asks for a new one.
+        (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        assert flow["context"]["source"] == SOURCE_REAUTH
+    else:
+        assert mock_config_entry.error_reason_translation_key == reason_key
+
+
+async def test_back_off_outlives_setup_retries_and_goes_with_the_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A rate limit seen before a reload still holds after it; removal forgets it."""
+    backoff = async_get_backoff(hass, init_integration.entry_id)
+    assert isinstance(backoff, ThorBackoff)
+    backoff.hold(120)
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert async_get_backoff(hass, init_integration.entry_id) is backoff
+    assert backoff.remaining() > 0
+
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    assert async_get_backoff(hass, init_integration.entry_id) is not backoff

@@ -10,7 +10,6 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
-import probatio as vol
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -175,7 +174,10 @@ async def test_refusals_before_sending(
 
 
 async def test_refusals_from_thor(
-    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Thor's refusals reach the caller with cause and fix."""
     entry = await _setup(hass, sim_config_entry)
@@ -193,7 +195,7 @@ async def test_refusals_from_thor(
     box.active = False
     with pytest.raises(HomeAssistantError) as err:
         await _action(hass, "start_charge", data)
-    assert err.value.translation_key == "command_chargebox_not_active"
+    assert err.value.translation_key == "chargebox_not_active"
 
     box.active = True
     simulator.start_rate_limit = 30
@@ -201,12 +203,11 @@ async def test_refusals_from_thor(
     await _action(hass, "stop_charge", data)
     with pytest.raises(HomeAssistantError) as err:
         await _action(hass, "start_charge", data)
-    assert err.value.translation_key == "command_rate_limited"
-    assert str(err.value) == (
-        "Thor received too many start requests for connector 1 of Garage. "
-        "Try again in 30 s"
-    )
+    assert err.value.translation_key == "rate_limited"
+    assert err.value.translation_placeholders["retry_after"] == "30"
 
+    # Everything the entry sends waits for the rate limit, a reload included.
+    freezer.tick(31)
     box.connected = False
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
@@ -300,9 +301,10 @@ async def test_entry_not_loaded(
 async def test_invalid_connector_value(
     hass: HomeAssistant, sim_config_entry: MockConfigEntry
 ) -> None:
-    """Connector numbers start at 1."""
+    """Connector numbers start at 1: 0 is a connector the chargebox does not have."""
     entry = await _setup(hass, sim_config_entry)
-    with pytest.raises(vol.Invalid, match="value must be at least 1 at 'connector'"):
+    with pytest.raises(ServiceValidationError) as err:
         await _action(
             hass, "start_charge", {"config_entry_id": entry.entry_id, "connector": 0}
         )
+    assert err.value.translation_key == "invalid_connector"

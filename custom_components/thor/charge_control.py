@@ -3,7 +3,10 @@
 Thor returns an `id_tag` for every API start and needs it again to stop the charge, but
 running charges show `id_tag: null` for API and app starts. The id_tag is therefore kept
 in a `Store` (`thor.<entry_id>`), written before the start returns, and forgotten only
-once running charges show that the charge is gone.
+once the charge is confirmed gone: the connector free on the chargebox *and* absent from
+running charges over `GONE_READINGS` readings (one inconsistent answer proves nothing), or
+another charge running there. A start whose answer is lost has no id_tag to keep: the user
+is told the charge may have started and must then be stopped outside Home Assistant.
 
 A 200 from Thor only means "forwarded to the chargebox". After a command the switch
 shows the requested state at once (pending) and the coordinator is polled at
@@ -11,19 +14,20 @@ shows the requested state at once (pending) and the coordinator is polled at
 When `CONFIRM_WINDOW` passes without confirmation the switch shows the real state again,
 one warning is logged and `thor_command_failed` is fired.
 
-Commands on one connector are serialised by a lock. A command that repeats the one in
-flight or awaiting confirmation sends nothing and returns the result of the first one,
-so a double tap or a repeated voice command starts one charge only.
+Commands on one connector are serialised by a lock, and the switch and the actions make
+their decision under it: a stop issued while a start is in flight waits for the start's
+answer and then stops that charge. If the chargebox has not begun it yet (Thor answers
+`NotInTransaction`), the stop is remembered with the id_tag and sent as soon as the charge
+shows up. A command that repeats the one in flight or awaiting confirmation sends nothing
+and returns the result of the first one, so a double tap or a repeated voice command
+starts one charge only. Connector numbers are checked before anything is allocated.
 """
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
-import math
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -40,22 +44,8 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .thor_api import (
-    ThorAlreadyInTransactionError,
-    ThorAuthenticationError,
-    ThorChargeboxNotActiveError,
-    ThorChargeboxNotFoundError,
-    ThorConnectionError,
-    ThorError,
-    ThorInvalidConnectorError,
-    ThorNotInTransactionError,
-    ThorPaymentRequiredError,
-    ThorRateLimitError,
-    ThorRestApiDisabledError,
-    ThorServerError,
-    ThorSourceIPError,
-    ThorWrongTransactionError,
-)
+from .errors import FailureKind, classify
+from .thor_api import ThorError, ThorNotInTransactionError, ThorWrongTransactionError
 
 if TYPE_CHECKING:
     from .coordinator import ThorConfigEntry, ThorData, ThorDataUpdateCoordinator
@@ -69,8 +59,15 @@ CONFIRM_WINDOW: Final = 120.0
 """Seconds a command may take to show up in running charges."""
 UNCONFIRMED_TAG_TTL: Final = timedelta(minutes=15)
 """How long an id_tag whose charge never appeared is kept (a box may start late)."""
-RATE_LIMIT_DEFAULT: Final = 60
-"""Seconds to suggest after a 429 without `Retry-After`."""
+GONE_READINGS: Final = 2
+"""Readings that must show a charge gone before its id_tag is forgotten."""
+
+# Refusals that are the user's input or the connector's state, not a fault.
+_VALIDATION_KEYS: Final = frozenset(
+    {"invalid_connector", "already_charging", "not_charging"}
+)
+# After these Thor contradicted the last reading: read again.
+_STALE_KEYS: Final = frozenset({"already_charging", "not_charging"})
 
 
 def storage_key(entry_id: str) -> str:
@@ -90,6 +87,17 @@ class ChargeCommand(StrEnum):
 
     START = "start"
     STOP = "stop"
+
+
+class FailureReason(StrEnum):
+    """Why `thor_command_failed` was fired."""
+
+    NOT_CONFIRMED = "not_confirmed"
+    """Thor accepted the command, but running charges never showed it."""
+    NO_ANSWER = "no_answer"
+    """A start got no usable answer: the charge may have started without an id_tag."""
+    STOP_FAILED = "stop_failed"
+    """A stop remembered until the charge showed up was refused when sent."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,6 +121,10 @@ class _ChargeRecord:
     confirmed: bool = False
     """True once running charges showed the charge."""
     requested: datetime
+    stop_requested: bool = False
+    """A stop was asked before the chargebox began the charge: send it when it does."""
+    gone_readings: int = 0
+    """Consecutive readings that showed no charge on the connector (not stored)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the record as stored."""
@@ -121,6 +133,7 @@ class _ChargeRecord:
             "transaction": self.transaction,
             "confirmed": self.confirmed,
             "requested": self.requested.isoformat(),
+            "stop_requested": self.stop_requested,
         }
 
     @classmethod
@@ -140,6 +153,7 @@ class _ChargeRecord:
             transaction=transaction,
             confirmed=data.get("confirmed") is True,
             requested=requested or dt_util.utcnow(),
+            stop_requested=data.get("stop_requested") is True,
         )
 
 
@@ -189,6 +203,12 @@ class ThorChargeController:
         self._records: dict[int, _ChargeRecord] = {}
         self._pending: dict[int, _Pending] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._unanswered: dict[int, datetime] = {}
+        """Connectors whose start got no answer, and when."""
+        self._refresh_timers: dict[int, list[CALLBACK_TYPE]] = {}
+        """Quick refreshes after an unanswered start, by connector."""
+        self._deferred_stops: set[int] = set()
+        self._last_reading: ThorData | None = None
 
     @property
     def chargebox_id(self) -> str:
@@ -226,6 +246,10 @@ class ThorChargeController:
         for pending in self._pending.values():
             pending.cancel()
         self._pending.clear()
+        for timers in self._refresh_timers.values():
+            for cancel in timers:
+                cancel()
+        self._refresh_timers.clear()
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Return the stored charges and the commands awaiting confirmation."""
@@ -238,6 +262,11 @@ class ThorChargeController:
                 str(connector): str(pending.command)
                 for connector, pending in sorted(self._pending.items())
             },
+            "unanswered_starts": {
+                str(connector): since.isoformat()
+                for connector, since in sorted(self._unanswered.items())
+            },
+            "rate_limited_for": self.coordinator.client.backoff.remaining(),
         }
 
     def charging(self, connector: int) -> bool:
@@ -256,20 +285,32 @@ class ThorChargeController:
             return target
         return self.charging(connector)
 
-    async def async_start(self, connector: int) -> ChargeResult:
-        """Start a charge; return its id_tag once it is stored."""
+    async def async_start(
+        self, connector: int, *, skip_if_on: bool = False
+    ) -> ChargeResult | None:
+        """Start a charge; return its id_tag once it is stored.
+
+        With `skip_if_on` (the switch) a connector that is on, or about to be, is left
+        alone and None is returned; otherwise that is refused.
+        """
+        self._check_connector(connector)
         async with self._lock(connector):
             pending = self._pending.get(connector)
             if pending is not None and pending.command is ChargeCommand.START:
                 LOGGER.debug("Start on connector %s already sent", connector)
-                return pending.result
-            self._check_command(connector)
+                return None if skip_if_on else pending.result
+            if skip_if_on and self.is_on(connector):
+                return None
+            self._check_online(connector)
             if pending is None and self.charging(connector):
                 raise self._error("already_charging", connector, validation=True)
-            with self._thor_errors(connector):
+            try:
                 id_tag = await self.coordinator.client.start_charge(
                     self.chargebox_id, connector
                 )
+            except ThorError as err:
+                raise self._command_failed(err, connector, ChargeCommand.START) from err
+            self._unanswered.pop(connector, None)
             self._records[connector] = _ChargeRecord(
                 id_tag=id_tag, requested=dt_util.utcnow()
             )
@@ -279,14 +320,23 @@ class ThorChargeController:
             self._set_pending(connector, ChargeCommand.START, result)
             return result
 
-    async def async_stop(self, connector: int) -> ChargeResult:
-        """Stop the connector's charge; return the id_tag and transaction used."""
+    async def async_stop(
+        self, connector: int, *, skip_if_off: bool = False
+    ) -> ChargeResult | None:
+        """Stop the connector's charge; return the id_tag and transaction used.
+
+        With `skip_if_off` (the switch) a connector that is off, or about to be, is
+        left alone and None is returned; otherwise that is refused.
+        """
+        self._check_connector(connector)
         async with self._lock(connector):
             pending = self._pending.get(connector)
             if pending is not None and pending.command is ChargeCommand.STOP:
                 LOGGER.debug("Stop on connector %s already sent", connector)
-                return pending.result
-            self._check_command(connector)
+                return None if skip_if_off else pending.result
+            if skip_if_off and not self.is_on(connector):
+                return None
+            self._check_online(connector)
             charge = self.coordinator.data.charges.get(connector)
             record = self._records.get(connector)
             if charge is not None and charge.id_tag:
@@ -295,29 +345,91 @@ class ThorChargeController:
                 id_tag, transaction = record.id_tag, record.transaction
             elif self.charging(connector):
                 raise self._error(
-                    "charge_started_elsewhere", connector, validation=True
+                    "stop_unanswered_start"
+                    if connector in self._unanswered
+                    else "charge_started_elsewhere",
+                    connector,
+                    validation=True,
                 )
             else:
                 raise self._error("not_charging", connector, validation=True)
-            with self._thor_errors(connector):
-                try:
-                    await self.coordinator.client.stop_charge(
-                        self.chargebox_id, connector, id_tag, transaction
-                    )
-                except ThorWrongTransactionError:
-                    if transaction is None:
-                        raise
-                    # The transaction number is an assumption (thor-api.md §6.13):
-                    # the id_tag alone identifies the charge.
-                    LOGGER.debug(
-                        "Stop refused with transaction %s, retrying", transaction
-                    )
-                    await self.coordinator.client.stop_charge(
-                        self.chargebox_id, connector, id_tag
-                    )
+            try:
+                await self._async_send_stop(connector, id_tag, transaction)
+            except ThorNotInTransactionError as err:
+                if record is None or record.confirmed or record.id_tag != id_tag:
+                    raise self._command_failed(
+                        err, connector, ChargeCommand.STOP
+                    ) from err
+                # Thor forwarded the start, but the chargebox has not begun the charge
+                # yet: stop it as soon as it shows up, or it would run on.
+                LOGGER.debug(
+                    "Connector %s has not started yet; stopping it when it does",
+                    connector,
+                )
+                record.stop_requested = True
+                await self._async_save()
+            except ThorError as err:
+                raise self._command_failed(err, connector, ChargeCommand.STOP) from err
             result = ChargeResult(id_tag=id_tag, transaction=transaction)
             self._set_pending(connector, ChargeCommand.STOP, result)
             return result
+
+    async def _async_send_stop(
+        self, connector: int, id_tag: str, transaction: int | None
+    ) -> None:
+        """Send a stop; retry without the transaction number if Thor refuses it."""
+        client = self.coordinator.client
+        try:
+            await client.stop_charge(self.chargebox_id, connector, id_tag, transaction)
+        except ThorWrongTransactionError:
+            if transaction is None:
+                raise
+            # The transaction number is an assumption (thor-api.md §6.13): the id_tag
+            # alone identifies the charge.
+            LOGGER.debug("Stop refused with transaction %s, retrying", transaction)
+            await client.stop_charge(self.chargebox_id, connector, id_tag)
+
+    async def _async_deferred_stop(self, connector: int) -> None:
+        """Send the stop that was asked before the chargebox began the charge."""
+        try:
+            async with self._lock(connector):
+                record = self._records.get(connector)
+                if (
+                    record is None
+                    or not record.stop_requested
+                    or not self.charging(connector)
+                ):
+                    return
+                # Sent once: a refusal is reported, not retried on every poll.
+                record.stop_requested = False
+                await self._async_save()
+                try:
+                    await self._async_send_stop(
+                        connector, record.id_tag, record.transaction
+                    )
+                except ThorError as err:
+                    LOGGER.warning(
+                        "Could not stop the charge on connector %s of %s that was "
+                        "switched off while starting: %s",
+                        connector,
+                        self._name(),
+                        classify(err).error,
+                    )
+                    self._fire_failed(
+                        connector, ChargeCommand.STOP, FailureReason.STOP_FAILED
+                    )
+                    # The charge runs on: stop showing the "off" that was asked for.
+                    if (pending := self._pending.pop(connector, None)) is not None:
+                        pending.cancel()
+                    self.coordinator.async_update_listeners()
+                    return
+                self._set_pending(
+                    connector,
+                    ChargeCommand.STOP,
+                    ChargeResult(id_tag=record.id_tag, transaction=record.transaction),
+                )
+        finally:
+            self._deferred_stops.discard(connector)
 
     def _lock(self, connector: int) -> asyncio.Lock:
         """Return the lock that serialises the connector's commands."""
@@ -327,7 +439,7 @@ class ThorChargeController:
 
     def _name(self) -> str:
         """Return the chargebox name used in messages."""
-        return self.coordinator.data.chargebox.name
+        return self.coordinator.chargebox_name
 
     def _error(
         self,
@@ -344,76 +456,96 @@ class ThorChargeController:
             translation_key=key,
             translation_placeholders={
                 "chargebox": self._name(),
+                "chargebox_id": self.chargebox_id,
                 "connector": str(connector),
+                "count": str(len(self.coordinator.data.chargebox.connectors)),
                 **placeholders,
             },
         )
 
-    def _check_command(self, connector: int) -> None:
-        """Refuse a command Thor could not carry out, before sending it."""
-        chargebox = self.coordinator.data.chargebox
-        if not 1 <= connector <= len(chargebox.connectors):
-            raise self._error(
-                "invalid_connector",
-                connector,
-                validation=True,
-                count=str(len(chargebox.connectors)),
-            )
-        if chargebox.connected is False:
+    def _check_connector(self, connector: int) -> None:
+        """Refuse a connector the chargebox does not have, before allocating anything."""
+        count = len(self.coordinator.data.chargebox.connectors)
+        if (
+            not isinstance(connector, int)
+            or isinstance(connector, bool)
+            or not 1 <= connector <= count
+        ):
+            raise self._error("invalid_connector", connector, validation=True)
+
+    def _check_online(self, connector: int) -> None:
+        """Refuse a command an offline chargebox could not receive."""
+        if self.coordinator.data.chargebox.connected is False:
             raise self._error("chargebox_offline", connector)
 
-    @contextmanager
-    def _thor_errors(self, connector: int) -> Iterator[None]:
-        """Translate the Thor client's errors into messages with cause and fix."""
-        try:
-            yield
-        except ThorInvalidConnectorError as err:
-            raise self._error(
-                "invalid_connector",
-                connector,
-                validation=True,
-                count=str(len(self.coordinator.data.chargebox.connectors)),
-            ) from err
-        except ThorAlreadyInTransactionError as err:
-            self._refresh_soon()
-            raise self._error("already_charging", connector, validation=True) from err
-        except ThorNotInTransactionError as err:
-            self._refresh_soon()
-            raise self._error("not_charging", connector, validation=True) from err
-        except ThorWrongTransactionError as err:
-            raise self._error("wrong_transaction", connector) from err
-        except ThorPaymentRequiredError as err:
-            raise self._error("payment_required", connector) from err
-        except ThorChargeboxNotActiveError as err:
-            raise self._error("command_chargebox_not_active", connector) from err
-        except ThorRestApiDisabledError as err:
-            raise self._error("command_rest_api_disabled", connector) from err
-        except ThorSourceIPError as err:
-            raise self._error("command_source_ip", connector) from err
-        except ThorRateLimitError as err:
-            seconds = RATE_LIMIT_DEFAULT
-            if err.retry_after is not None:
-                seconds = max(1, math.ceil(err.retry_after))
-            raise self._error(
-                "command_rate_limited", connector, seconds=str(seconds)
-            ) from err
-        except ThorAuthenticationError as err:
+    def _command_failed(
+        self, err: ThorError, connector: int, command: ChargeCommand
+    ) -> HomeAssistantError:
+        """Return the message for a command Thor did not carry out."""
+        failure = classify(err)
+        if failure.kind is FailureKind.AUTH:
             self.entry.async_start_reauth(self.hass)
-            raise self._error("command_auth_failed", connector) from err
-        except ThorChargeboxNotFoundError as err:
-            raise self._error(
-                "command_chargebox_not_found", connector, id=self.chargebox_id
-            ) from err
-        except ThorConnectionError as err:
-            raise self._error(
-                "command_communication_error", connector, error=str(err)
-            ) from err
-        except ThorServerError as err:
-            raise self._error(
-                "command_server_error", connector, error=str(err)
-            ) from err
-        except ThorError as err:
-            raise self._error("command_failed", connector, error=str(err)) from err
+        if failure.key in _STALE_KEYS:
+            self._refresh_soon()
+        if command is ChargeCommand.START and failure.kind in (
+            FailureKind.TRANSIENT,
+            FailureKind.MALFORMED,
+        ):
+            # Thor may have acted on the start before its answer was lost.
+            self._start_unanswered(connector, failure.error)
+            return self._error("start_unanswered", connector, error=failure.error)
+        return self._error(
+            failure.key,
+            connector,
+            validation=failure.key in _VALIDATION_KEYS,
+            **failure.placeholders,
+        )
+
+    @callback
+    def _start_unanswered(self, connector: int, error: str) -> None:
+        """Report a start that may have begun a charge Home Assistant cannot stop."""
+        self._unanswered[connector] = dt_util.utcnow()
+        LOGGER.warning(
+            "Thor gave no usable answer to the start on connector %s of %s (%s): the "
+            "charge may have started, and without Thor's id_tag Home Assistant cannot "
+            "stop it. If it did, stop it from the Thor dashboard or at the chargebox",
+            connector,
+            self._name(),
+            error,
+        )
+        self._fire_failed(connector, ChargeCommand.START, FailureReason.NO_ANSWER)
+        # Show a charge that did start as soon as Thor lists it.
+        for cancel in self._refresh_timers.pop(connector, []):
+            cancel()
+        self._refresh_timers[connector] = [
+            async_call_later(self.hass, delay, self._request_refresh)
+            for delay in CONFIRM_POLLS
+        ]
+
+    @callback
+    def _request_refresh(self, _now: datetime) -> None:
+        """Ask the coordinator for a reading (debounced)."""
+        self.entry.async_create_task(
+            self.hass,
+            self.coordinator.async_request_refresh(),
+            f"{DOMAIN} refresh after an unanswered start",
+        )
+
+    @callback
+    def _fire_failed(
+        self, connector: int, command: ChargeCommand, reason: FailureReason
+    ) -> None:
+        """Fire `thor_command_failed` for automations and the logbook."""
+        self.hass.bus.async_fire(
+            EVENT_COMMAND_FAILED,
+            {
+                "config_entry_id": self.entry.entry_id,
+                "chargebox": self.chargebox_id,
+                "connector": connector,
+                "command": str(command),
+                "reason": str(reason),
+            },
+        )
 
     @callback
     def _refresh_soon(self) -> None:
@@ -481,15 +613,7 @@ class ThorChargeController:
             self._name(),
             CONFIRM_WINDOW,
         )
-        self.hass.bus.async_fire(
-            EVENT_COMMAND_FAILED,
-            {
-                "config_entry_id": self.entry.entry_id,
-                "chargebox": self.chargebox_id,
-                "connector": connector,
-                "command": str(pending.command),
-            },
-        )
+        self._fire_failed(connector, pending.command, FailureReason.NOT_CONFIRMED)
         self.coordinator.async_update_listeners()
 
     @callback
@@ -519,17 +643,43 @@ class ThorChargeController:
             self.entry.async_create_task(
                 self.hass, self._async_save(), f"{DOMAIN} save id_tags"
             )
+        for connector, record in self._records.items():
+            if (
+                record.stop_requested
+                and self.charging(connector)
+                and connector not in self._deferred_stops
+            ):
+                self._deferred_stops.add(connector)
+                self.entry.async_create_task(
+                    self.hass,
+                    self._async_deferred_stop(connector),
+                    f"{DOMAIN} stop a charge switched off while starting",
+                )
 
     def _reconcile(self) -> bool:
-        """Update the stored records from running charges; return True if changed."""
-        charges = self.coordinator.data.charges
+        """Update the stored records from a reading; return True if they changed."""
+        data = self.coordinator.data
+        # Listeners also hear of pending-state changes: count each reading once.
+        fresh = data is not self._last_reading
+        self._last_reading = data
+        now = dt_util.utcnow()
         changed = False
         for connector, record in list(self._records.items()):
-            charge = charges.get(connector)
+            charge = data.charges.get(connector)
             if charge is None:
-                forget = record.confirmed or (
-                    connector not in self._pending
-                    and dt_util.utcnow() - record.requested > UNCONFIRMED_TAG_TTL
+                if connector in data.chargebox.occupied_connectors:
+                    # Running charges left it out, but the chargebox is busy: the
+                    # answers disagree, and the charge may well be running.
+                    record.gone_readings = 0
+                    continue
+                if fresh:
+                    record.gone_readings += 1
+                forget = record.gone_readings >= GONE_READINGS and (
+                    record.confirmed
+                    or (
+                        connector not in self._pending
+                        and now - record.requested > UNCONFIRMED_TAG_TTL
+                    )
                 )
             elif (charge.id_tag is not None and charge.id_tag != record.id_tag) or (
                 record.transaction is not None
@@ -540,6 +690,7 @@ class ThorChargeController:
                 forget = True
             else:
                 forget = False
+                record.gone_readings = 0
                 transaction = record.transaction if charge.id is None else charge.id
                 if not record.confirmed or record.transaction != transaction:
                     record.confirmed = True
@@ -549,6 +700,9 @@ class ThorChargeController:
                 LOGGER.debug("Forgetting the id_tag of connector %s", connector)
                 del self._records[connector]
                 changed = True
+        for connector, since in list(self._unanswered.items()):
+            if not data.is_occupied(connector) and now - since > UNCONFIRMED_TAG_TTL:
+                del self._unanswered[connector]
         return changed
 
     async def _async_save(self) -> None:

@@ -1,7 +1,6 @@
 """Config flow of the Thor integration: API key, environment, chargebox."""
 
 from collections.abc import Mapping
-import ipaddress
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
@@ -17,7 +16,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from yarl import URL
 
 from .const import (
     CONF_BASE_URL,
@@ -29,18 +27,16 @@ from .const import (
     LOGGER,
     base_url_from,
 )
+from .errors import FailureKind, ThorFailure, classify
 from .thor_api import (
     Chargebox,
-    ThorAuthenticationError,
-    ThorChargeboxNotActiveError,
-    ThorChargeboxNotFoundError,
     ThorClient,
-    ThorConnectionError,
     ThorError,
-    ThorRateLimitError,
-    ThorRestApiDisabledError,
-    ThorServerError,
-    ThorSourceIPError,
+    ThorInsecureBaseUrlError,
+    ThorInvalidApiKeyError,
+    ThorInvalidBaseUrlError,
+    check_api_key,
+    normalize_base_url,
 )
 
 if TYPE_CHECKING:
@@ -50,24 +46,19 @@ else:
     import voluptuous as vol
 
 SECTION_ADVANCED: Final = "advanced"
-API_PATH: Final = "/latest/integration"
-"""Appended to a custom base URL that is only an origin (no path)."""
 
-# Thor errors shown in the form, most specific first. Server errors and rate limits
-# read as "cannot connect": the user can only try again later.
-_ACCOUNT_ERRORS: Final[tuple[tuple[type[ThorError], str], ...]] = (
-    (ThorAuthenticationError, "invalid_auth"),
-    (ThorRestApiDisabledError, "rest_api_disabled"),
-    (ThorSourceIPError, "source_ip_refused"),
-    (ThorConnectionError, "cannot_connect"),
-    (ThorServerError, "cannot_connect"),
-    (ThorRateLimitError, "cannot_connect"),
+# How the form shows each kind of failure; the others show the failure's own key.
+_FORM_ERRORS: Final = {
+    FailureKind.AUTH: "invalid_auth",
+    # The user can only try again later.
+    FailureKind.TRANSIENT: "cannot_connect",
+    FailureKind.RATE_LIMIT: "cannot_connect",
+}
+# Failures that make the chargebox list useless; after others the id is asked for.
+_ACCOUNT_KINDS: Final = frozenset(
+    {FailureKind.AUTH, FailureKind.TRANSIENT, FailureKind.RATE_LIMIT}
 )
-_CHARGEBOX_ERRORS: Final[tuple[tuple[type[ThorError], str], ...]] = (
-    *_ACCOUNT_ERRORS,
-    (ThorChargeboxNotActiveError, "chargebox_not_active"),
-    (ThorChargeboxNotFoundError, "chargebox_not_found"),
-)
+_ACCOUNT_KEYS: Final = frozenset({"rest_api_disabled", "source_ip_refused"})
 
 _API_KEY_SELECTOR: Final = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
@@ -84,50 +75,6 @@ _BASE_URL_SELECTOR: Final = TextSelector(
 )
 
 
-class _BaseUrlError(Exception):
-    """The custom base URL is refused; `key` is the translated error."""
-
-    def __init__(self, key: str) -> None:
-        """Keep the error key."""
-        super().__init__(key)
-        self.key = key
-
-
-def _is_local_host(host: str) -> bool:
-    """Return True for localhost and loopback or private IP literals."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private
-
-
-def _normalize_base_url(value: str) -> str:
-    """Return the custom base URL without trailing slash, with the API path if absent.
-
-    https is accepted anywhere, plain http only for localhost and loopback or private
-    addresses (a simulator on the local network). Raise `_BaseUrlError` otherwise.
-    """
-    try:
-        url = URL(value.strip())
-    except ValueError as err:
-        raise _BaseUrlError("invalid_url") from err
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.user is not None
-        or url.query_string
-        or url.fragment
-    ):
-        raise _BaseUrlError("invalid_url")
-    if url.scheme == "http" and not _is_local_host(url.host):
-        raise _BaseUrlError("insecure_url")
-    path = url.raw_path.rstrip("/")
-    return f"{url.origin()}{path or API_PATH}"
-
-
 def _chargebox_label(chargebox: Chargebox) -> str:
     """Return the dropdown label of a chargebox: "Alias (id)", or the id alone."""
     if chargebox.alias and chargebox.alias != chargebox.id:
@@ -135,11 +82,24 @@ def _chargebox_label(chargebox: Chargebox) -> str:
     return chargebox.id
 
 
-def _error_key(
-    err: Exception, known: tuple[tuple[type[ThorError], str], ...]
-) -> str | None:
-    """Return the form error of an exception, None when it is not a known one."""
-    return next((key for cls, key in known if isinstance(err, cls)), None)
+def _form_error(failure: ThorFailure) -> str:
+    """Return the form error that shows a failure."""
+    if (key := _FORM_ERRORS.get(failure.kind)) is not None:
+        return key
+    if failure.kind is FailureKind.REFUSAL and failure.key != "access_denied":
+        # The form only reads: a refusal meant for a command is just a refusal here.
+        return "request_failed"
+    return failure.key
+
+
+def _api_key_from(value: str, errors: dict[str, str]) -> str:
+    """Return the typed API key, or add why it cannot be sent to `errors`."""
+    try:
+        return check_api_key(value)
+    except ThorInvalidApiKeyError:
+        # Checked before any request: aiohttp refuses line breaks in a header.
+        errors[CONF_API_KEY] = "empty" if not value.strip() else "invalid_api_key"
+        return value
 
 
 def _settings_schema(*, collapsed: bool = True) -> vol.Schema:
@@ -164,18 +124,20 @@ def _settings_from_input(
     """Return the entry data typed in the settings form, and the form errors."""
     errors: dict[str, str] = {}
     data = {
-        CONF_API_KEY: user_input[CONF_API_KEY].strip(),
+        CONF_API_KEY: _api_key_from(user_input[CONF_API_KEY], errors),
         CONF_ENVIRONMENT: user_input[CONF_ENVIRONMENT],
     }
-    if not data[CONF_API_KEY]:
-        errors[CONF_API_KEY] = "empty"
     base_url = user_input.get(SECTION_ADVANCED, {}).get(CONF_BASE_URL, "").strip()
     if base_url:
         try:
-            data[CONF_BASE_URL] = _normalize_base_url(base_url)
-        except _BaseUrlError as err:
+            data[CONF_BASE_URL] = normalize_base_url(base_url)
+        except ThorInvalidBaseUrlError as err:
             # Shown above the section: the frontend has no per-field errors inside it.
-            errors[SECTION_ADVANCED] = err.key
+            errors[SECTION_ADVANCED] = (
+                "insecure_url"
+                if isinstance(err, ThorInsecureBaseUrlError)
+                else "invalid_url"
+            )
     return data, errors
 
 
@@ -216,13 +178,13 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         """Read one chargebox; return it, or the form errors."""
         try:
             chargebox = await self._client(settings).get_chargebox(chargebox_id)
-        except Exception as err:  # noqa: BLE001 - shown as "unknown", and logged
-            if (key := _error_key(err, _CHARGEBOX_ERRORS)) is None:
-                LOGGER.exception("Unexpected error reading the Thor chargebox")
-                key = "unknown"
-            elif key == "chargebox_not_found":
-                key = not_found
-            return None, {"base": key}
+        except ThorError as err:
+            key = _form_error(classify(err))
+            LOGGER.debug("Reading Thor chargebox failed: %s", err)
+            return None, {"base": not_found if key == "chargebox_not_found" else key}
+        except Exception:  # noqa: BLE001 - shown as "unknown", and logged
+            LOGGER.exception("Unexpected error reading the Thor chargebox")
+            return None, {"base": "unknown"}
         return chargebox, {}
 
     @override
@@ -257,13 +219,14 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         self._chargeboxes = []
         try:
             self._chargeboxes = await self._client(settings).list_chargeboxes()
-        except Exception as err:  # noqa: BLE001 - shown as "unknown", and logged
-            if key := _error_key(err, _ACCOUNT_ERRORS):
-                return {"base": key}
-            if not isinstance(err, ThorError):
-                LOGGER.exception("Unexpected error listing the Thor chargeboxes")
-                return {"base": "unknown"}
+        except ThorError as err:
+            failure = classify(err)
+            if failure.kind in _ACCOUNT_KINDS or failure.key in _ACCOUNT_KEYS:
+                return {"base": _form_error(failure)}
             LOGGER.debug("Chargebox list not available, asking for the id: %s", err)
+        except Exception:  # noqa: BLE001 - shown as "unknown", and logged
+            LOGGER.exception("Unexpected error listing the Thor chargeboxes")
+            return {"base": "unknown"}
         return {}
 
     async def async_step_chargebox(
@@ -351,10 +314,11 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            settings = {**entry.data, CONF_API_KEY: user_input[CONF_API_KEY].strip()}
-            if not settings[CONF_API_KEY]:
-                errors[CONF_API_KEY] = "empty"
-            else:
+            settings = {
+                **entry.data,
+                CONF_API_KEY: _api_key_from(user_input[CONF_API_KEY], errors),
+            }
+            if not errors:
                 errors = await self._check_same_chargebox(
                     settings, entry.data[CONF_CHARGEBOX_ID]
                 )

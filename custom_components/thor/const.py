@@ -24,8 +24,6 @@ ENVIRONMENTS: Final = {
 
 SCAN_INTERVAL_IDLE: Final = timedelta(seconds=60)
 SCAN_INTERVAL_CHARGING: Final = timedelta(seconds=30)
-RATE_LIMIT_BACKOFF: Final = 120.0
-"""Seconds to wait after a 429 that carried no `Retry-After`."""
 
 
 def base_url_from(data: Mapping[str, Any]) -> str:

@@ -15,50 +15,20 @@ from .const import (
     CONF_CHARGEBOX_ID,
     DOMAIN,
     LOGGER,
-    RATE_LIMIT_BACKOFF,
     SCAN_INTERVAL_CHARGING,
     SCAN_INTERVAL_IDLE,
 )
+from .errors import ISSUE_KEYS, FailureKind, classify
 from .thor_api import (
     Chargebox,
     Connector,
     RunningCharge,
-    ThorAccessDeniedError,
-    ThorAuthenticationError,
-    ThorChargeboxNotActiveError,
-    ThorChargeboxNotFoundError,
     ThorClient,
-    ThorConnectionError,
     ThorError,
-    ThorRateLimitError,
-    ThorResponseError,
-    ThorRestApiDisabledError,
-    ThorServerError,
-    ThorSourceIPError,
 )
 
 DASHBOARD_HELP_URL: Final = (
     "https://develop.thor.tools/api/getting-started/dashboard-configuration"
-)
-
-ISSUE_REST_API_DISABLED: Final = "rest_api_disabled"
-ISSUE_SOURCE_IP_REFUSED: Final = "source_ip_refused"
-ISSUE_CHARGEBOX_NOT_ACTIVE: Final = "chargebox_not_active"
-ISSUE_CHARGEBOX_NOT_FOUND: Final = "chargebox_not_found"
-ISSUES: Final = (
-    ISSUE_REST_API_DISABLED,
-    ISSUE_SOURCE_IP_REFUSED,
-    ISSUE_CHARGEBOX_NOT_ACTIVE,
-    ISSUE_CHARGEBOX_NOT_FOUND,
-)
-
-# Errors only a change in the Thor dashboard can fix: each gets a repair issue whose
-# translation key is also the key of the exception message.
-_REPAIRABLE_ERRORS: Final[tuple[tuple[type[ThorError], str], ...]] = (
-    (ThorRestApiDisabledError, ISSUE_REST_API_DISABLED),
-    (ThorSourceIPError, ISSUE_SOURCE_IP_REFUSED),
-    (ThorChargeboxNotActiveError, ISSUE_CHARGEBOX_NOT_ACTIVE),
-    (ThorChargeboxNotFoundError, ISSUE_CHARGEBOX_NOT_FOUND),
 )
 
 
@@ -110,7 +80,7 @@ def issue_id(entry_id: str, key: str) -> str:
 @callback
 def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every repair issue of a config entry."""
-    for key in ISSUES:
+    for key in ISSUE_KEYS:
         ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, key))
 
 
@@ -133,13 +103,23 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorData]):
             config_entry=entry,
             name=f"Thor {self.chargebox_id}",
             update_interval=SCAN_INTERVAL_IDLE,
-            # Listeners only hear of polls that changed something.
-            always_update=False,
+            # Listeners hear of every reading: the charge controller counts readings
+            # before it forgets an id_tag. Entities write only what changed.
+            always_update=True,
         )
 
     @override
     async def _async_update_data(self) -> ThorData:
         """Read the chargebox and its running charges."""
+        if (
+            (wait := self.client.backoff.remaining()) > 0
+            and self.data is not None
+            and self.last_update_success
+        ):
+            # A throttled command asked Thor for silence, not a poll: keep showing
+            # the last reading and read again once the wait is over.
+            self.update_interval = timedelta(seconds=wait)
+            return self.data
         try:
             chargebox = await self.client.get_chargebox(self.chargebox_id)
             charges = await self.client.running_charges(self.chargebox_id)
@@ -157,7 +137,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorData]):
         # Thor may still answer for a box switched off in the dashboard; starting a
         # charge on it would fail, so the repair shows up all the same.
         self._async_set_issue(
-            ISSUE_CHARGEBOX_NOT_ACTIVE if chargebox.active is False else None
+            "chargebox_not_active" if chargebox.active is False else None
         )
         self.update_interval = self._interval_for(data)
         return data
@@ -168,44 +148,32 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorData]):
 
     def _failure(self, err: ThorError) -> Exception:
         """Return the Home Assistant exception for a failed poll."""
-        if isinstance(err, ThorAuthenticationError):
-            self._async_set_issue(None)
+        failure = classify(err)
+        self._async_set_issue(failure.issue)
+        placeholders = {
+            "chargebox": self.chargebox_name,
+            "chargebox_id": self.chargebox_id,
+            **failure.placeholders,
+        }
+        if failure.kind is FailureKind.AUTH:
             return ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="authentication_failed"
-            )
-        for error_type, key in _REPAIRABLE_ERRORS:
-            if isinstance(err, error_type):
-                self._async_set_issue(key)
-                return UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key=key,
-                    translation_placeholders={"chargebox_id": self.chargebox_id},
-                )
-        self._async_set_issue(None)
-        if isinstance(err, ThorRateLimitError):
-            retry_after = (
-                RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after
-            )
-            return UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"retry_after": f"{retry_after:.0f}"},
-                retry_after=retry_after,
+                translation_key=failure.key,
+                translation_placeholders=placeholders,
             )
-        key = "unknown_error"
-        if isinstance(err, ThorConnectionError):
-            key = "communication_error"
-        elif isinstance(err, ThorServerError):
-            key = "server_error"
-        elif isinstance(err, ThorResponseError):
-            key = "invalid_response"
-        elif isinstance(err, ThorAccessDeniedError):
-            key = "access_denied"
         return UpdateFailed(
             translation_domain=DOMAIN,
-            translation_key=key,
-            translation_placeholders={"error": str(err)},
+            translation_key=failure.key,
+            translation_placeholders=placeholders,
+            retry_after=failure.retry_after,
         )
+
+    @property
+    def chargebox_name(self) -> str:
+        """Return the chargebox's name as last read, else the entry's title."""
+        # None until the first poll succeeded, whatever the type says.
+        data: ThorData | None = self.data
+        return self.config_entry.title if data is None else data.chargebox.name
 
     @callback
     def _async_set_issue(self, key: str | None) -> None:
@@ -214,7 +182,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorData]):
             return
         self._issue = key
         entry_id = self.config_entry.entry_id
-        for other in ISSUES:
+        for other in ISSUE_KEYS:
             if other != key:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id(entry_id, other))
         if key is None:

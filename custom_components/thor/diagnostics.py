@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
@@ -42,6 +42,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _data(data: Any) -> Any:
+    """Return a reading, redacted; a running charge's `id` is its transaction number."""
+    plain = async_redact_data(_plain(data), TO_REDACT)
+    for charge in plain.get("charges", {}).values():
+        if charge.get("id") is not None:
+            charge["id"] = REDACTED
+    return plain
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ThorConfigEntry
 ) -> dict[str, Any]:
@@ -61,7 +70,7 @@ async def async_get_config_entry_diagnostics(
                 else None
             ),
         },
-        "data": async_redact_data(_plain(coordinator.data), TO_REDACT),
+        "data": _data(coordinator.data),
         "charge_control": async_redact_data(
             entry.runtime_data.charge_control.as_diagnostics(), TO_REDACT
         ),

@@ -1,6 +1,7 @@
 """Actions of the Thor integration: start and stop a charge."""
 
-from typing import TYPE_CHECKING, Final
+import math
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
@@ -33,9 +34,8 @@ SERVICE_SCHEMA: Final = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_DEVICE_ID): cv.string,
-        vol.Optional(ATTR_CONNECTOR, default=1): vol.All(
-            vol.Coerce(int), vol.Range(min=1)
-        ),
+        # Checked by `_connector` so that a wrong value gets a translated message.
+        vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
     }
 )
 
@@ -47,6 +47,29 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
         translation_key=key,
         translation_placeholders=placeholders,
     )
+
+
+def _connector(value: Any) -> int:
+    """Return the connector number of an action, refusing anything but a whole number.
+
+    1, "1" and 2.0 are accepted; 1.5, "1.5", true and "one" are not (they used to be
+    read as connector 1).
+    """
+    number: float | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        return value
+    elif isinstance(value, float):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or not number.is_integer():
+        raise _error("invalid_connector_value", value=str(value)[:50])
+    return int(number)
 
 
 @callback
@@ -83,14 +106,16 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the start and stop actions."""
 
     async def _async_start_charge(call: ServiceCall) -> ServiceResponse:
+        connector = _connector(call.data[ATTR_CONNECTOR])
         controller = _async_get_controller(call)
-        result = await controller.async_start(call.data[ATTR_CONNECTOR])
-        return result.as_response()
+        result = await controller.async_start(connector)
+        return None if result is None else result.as_response()
 
     async def _async_stop_charge(call: ServiceCall) -> ServiceResponse:
+        connector = _connector(call.data[ATTR_CONNECTOR])
         controller = _async_get_controller(call)
-        result = await controller.async_stop(call.data[ATTR_CONNECTOR])
-        return result.as_response()
+        result = await controller.async_stop(connector)
+        return None if result is None else result.as_response()
 
     hass.services.async_register(
         DOMAIN,

@@ -54,12 +54,10 @@ class ThorChargingSwitch(ThorConnectorEntity, SwitchEntity):
 
     @override
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Start charging."""
-        if not self.is_on:
-            await self._controller.async_start(self.connector)
+        """Start charging, unless it is on or about to be (decided under the lock)."""
+        await self._controller.async_start(self.connector, skip_if_on=True)
 
     @override
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Stop charging."""
-        if self.is_on:
-            await self._controller.async_stop(self.connector)
+        """Stop charging, unless it is off or about to be (decided under the lock)."""
+        await self._controller.async_stop(self.connector, skip_if_off=True)
