@@ -105,6 +105,15 @@ def _show(
     client.running_charges.return_value = charges
 
 
+async def _start_and_confirm(
+    hass: HomeAssistant, client: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    """Turn connector 1 on and let Thor show the charge (transaction 2001)."""
+    await async_switch(hass, SWITCH_1, on=True)
+    _show(client, occupied={1}, charges=[_charge(1)])
+    await async_poll(hass, freezer, 30)
+
+
 @pytest.fixture
 def idle_client(mock_thor_client: MagicMock) -> MagicMock:
     """Answer an idle chargebox and starts with an id_tag."""
@@ -199,9 +208,7 @@ async def test_3_one_inconsistent_poll_keeps_the_id_tag(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Running charges leaving a charge out while the box is busy loses nothing."""
-    await async_switch(hass, SWITCH_1, on=True)
-    _show(idle_client, occupied={1}, charges=[_charge(1)])
-    await async_poll(hass, freezer, 30)
+    await _start_and_confirm(hass, idle_client, freezer)
     assert state(hass, SWITCH_1) == STATE_ON
 
     # One answer without the charge, the chargebox still busy: nothing is forgotten.
@@ -222,9 +229,7 @@ async def test_3_id_tag_forgotten_only_after_two_readings_of_a_free_connector(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One reading of a free connector is not enough; two are."""
-    await async_switch(hass, SWITCH_1, on=True)
-    _show(idle_client, occupied={1}, charges=[_charge(1)])
-    await async_poll(hass, freezer, 30)
+    await _start_and_confirm(hass, idle_client, freezer)
     controller = idle_entry.runtime_data.charge_control
 
     # Idle polls come every 60 s once the connector reads free.
