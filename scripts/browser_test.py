@@ -75,6 +75,8 @@ UI = 30_000
 """ms for an ordinary UI change."""
 STATE = 90_000
 """ms for an entity state to follow the simulator (delay plus a coordinator refresh)."""
+STARTUP = 300_000
+"""ms for Home Assistant to finish starting (as `thor_dev` waits for it)."""
 
 
 class StepFailedError(Exception):
@@ -175,7 +177,11 @@ def onboard(run: Run) -> None:
     expect(page.get_by_text("the country your home is in")).to_be_visible(timeout=UI)
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_text("Help us help you")).to_be_visible(timeout=UI)
-    page.get_by_role("button", name="Next").click()
+    # This step keeps Next disabled until Home Assistant has finished starting, which
+    # on a fresh .venv includes installing the requirements of default_config.
+    next_button = page.get_by_role("button", name="Next")
+    expect(next_button).to_be_enabled(timeout=STARTUP)
+    next_button.click()
     finish = page.get_by_role("button", name="Finish")
     expect(finish).to_be_visible(timeout=UI)
     finish.click()
