@@ -329,6 +329,53 @@ async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
     assert state(hass, SWITCH_1) == STATE_OFF
 
 
+async def test_4_simulated_stop_before_the_box_began(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Against a Thor that refuses to stop a start the box has not begun: it ends."""
+    simulator.start_delay = 5
+    simulator.cancel_pending_on_stop = False
+    await _setup(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_switch(hass, SWITCH_1, on=False)
+    assert state(hass, SWITCH_1) == STATE_OFF
+
+    for _ in range(10):
+        await async_poll(hass, freezer, 1)
+    # The charge began 5 s after the start, and Home Assistant stopped it.
+    assert simulator.running(chargebox_id) == []
+    assert [charge["connector"] for charge in simulator.finished] == [1]
+    assert state(hass, SWITCH_1) == STATE_OFF
+
+
+async def test_4_stop_kept_quietly_when_the_charge_never_begins(
+    hass: HomeAssistant,
+    idle_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The chargebox never begins: off was asked and is shown, nothing is reported."""
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await async_switch(hass, SWITCH_1, on=True)
+    idle_client.stop_charge.side_effect = ThorNotInTransactionError(
+        "HTTP 400", code="NotInTransaction"
+    )
+    await async_switch(hass, SWITCH_1, on=False)
+    for _ in range(5):
+        await async_poll(hass, freezer, 30)
+    assert state(hass, SWITCH_1) == STATE_OFF
+    assert events == []
+    assert "did not confirm" not in caplog.text
+    controller = idle_entry.runtime_data.charge_control
+    assert controller.as_diagnostics()["pending_commands"] == {}
+    assert controller.as_diagnostics()["stored_charges"]["1"]["stop_requested"]
+
+
 async def test_4_switch_leaves_a_connector_in_the_asked_state_alone(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_thor_client: MagicMock
 ) -> None:

@@ -351,11 +351,12 @@ def build_app(sim: ThorSimulator) -> web.Application:
             "allowed_source_ip": sim.allowed_source_ip,
         }
 
-    def settings() -> dict[str, float]:
+    def settings() -> dict[str, float | bool]:
         return {
             "start_delay": sim.start_delay,
             "stop_delay": sim.stop_delay,
             "start_rate_limit": sim.start_rate_limit,
+            "cancel_pending_on_stop": sim.cancel_pending_on_stop,
         }
 
     def connector_arg(body: dict[str, Any]) -> int:
@@ -430,10 +431,15 @@ def build_app(sim: ThorSimulator) -> web.Application:
     async def set_settings(request: web.Request) -> web.Response:
         body = await admin_body(request)
         for name, value in body.items():
-            if name not in settings() or not _is_number(value) or value < 0:
+            current = settings().get(name)
+            if isinstance(current, bool):
+                valid = isinstance(value, bool)
+            else:
+                valid = current is not None and _is_number(value) and value >= 0
+            if not valid:
                 raise SimulatorError(f"Invalid setting {name!r}")
         for name, value in body.items():
-            setattr(sim, name, float(value))
+            setattr(sim, name, value if isinstance(value, bool) else float(value))
         return web.json_response(settings())
 
     async def add_chargebox(request: web.Request) -> web.Response:

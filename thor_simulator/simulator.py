@@ -55,6 +55,7 @@ class ThorSimulator:
         start_delay: float = 3.0,
         stop_delay: float = 3.0,
         start_rate_limit: float = 5.0,
+        cancel_pending_on_stop: bool = True,
         clock: Callable[[], float] | None = None,
     ) -> None:
         """Create an account with one valid API key and no chargeboxes."""
@@ -66,6 +67,9 @@ class ThorSimulator:
         self.start_delay = start_delay
         self.stop_delay = stop_delay
         self.start_rate_limit = start_rate_limit
+        # Thor's docs do not say what a stop does to a start the chargebox has not
+        # begun: cancel it, or answer NotInTransaction and let the charge begin.
+        self.cancel_pending_on_stop = cancel_pending_on_stop
         self.requests: list[tuple[str, str]] = []
         self.request_counts = RequestCounts()
         self._clock = clock or time.time
@@ -422,7 +426,8 @@ class ThorSimulator:
         """Handle `POST charges/stop`.
 
         The charge ends `stop_delay` seconds later; a start still pending is
-        cancelled at once (its charge never appears). A second stop of a charge that
+        cancelled at once (its charge never appears), or with
+        `cancel_pending_on_stop` off refused as NotInTransaction (it begins later). A second stop of a charge that
         is already stopping is accepted and changes nothing.
         """
         box = self._api_box(body)
@@ -445,7 +450,7 @@ class ThorSimulator:
             if charge.stop_due is None:
                 charge.stop_due = self.now() + self.stop_delay
                 self._settle()
-        elif pending is not None:
+        elif pending is not None and self.cancel_pending_on_stop:
             if id_tag != pending.id_tag or transaction not in (
                 None,
                 pending.transaction,

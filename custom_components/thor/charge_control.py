@@ -165,6 +165,8 @@ class _Pending:
     result: ChargeResult
     sent_on: ThorData
     """The data shown when the command was sent: it cannot confirm the command."""
+    awaiting_charge: bool = False
+    """A stop kept until the charge begins: "not charging" does not confirm it."""
     cancel_timers: list[CALLBACK_TYPE] = field(default_factory=list)
 
     @property
@@ -371,7 +373,13 @@ class ThorChargeController:
             except ThorError as err:
                 raise self._command_failed(err, connector, ChargeCommand.STOP) from err
             result = ChargeResult(id_tag=id_tag, transaction=transaction)
-            self._set_pending(connector, ChargeCommand.STOP, result)
+            self._set_pending(
+                connector,
+                ChargeCommand.STOP,
+                result,
+                # Poll quickly for the charge to begin, so it is stopped at once.
+                awaiting_charge=record is not None and record.stop_requested,
+            )
             return result
 
     async def _async_send_stop(
@@ -558,13 +566,21 @@ class ThorChargeController:
 
     @callback
     def _set_pending(
-        self, connector: int, command: ChargeCommand, result: ChargeResult
+        self,
+        connector: int,
+        command: ChargeCommand,
+        result: ChargeResult,
+        *,
+        awaiting_charge: bool = False,
     ) -> None:
         """Show the requested state and poll quickly until Thor confirms it."""
         if (previous := self._pending.pop(connector, None)) is not None:
             previous.cancel()
         pending = _Pending(
-            command=command, result=result, sent_on=self.coordinator.data
+            command=command,
+            result=result,
+            sent_on=self.coordinator.data,
+            awaiting_charge=awaiting_charge,
         )
         self._pending[connector] = pending
         for delay in CONFIRM_POLLS:
@@ -605,6 +621,11 @@ class ThorChargeController:
             return
         pending.cancel()
         del self._pending[connector]
+        if pending.awaiting_charge:
+            # The charge never began: off is what was asked, and what Thor shows.
+            # The stored stop stays until the id_tag is forgotten.
+            self.coordinator.async_update_listeners()
+            return
         LOGGER.warning(
             "Thor accepted the %s command for connector %s of %s, but running "
             "charges did not confirm it within %d s; showing the real state again",
@@ -622,6 +643,7 @@ class ThorChargeController:
         pending = self._pending.get(connector)
         if (
             pending is not None
+            and not pending.awaiting_charge
             and self.coordinator.last_update_success
             and self.coordinator.data is not pending.sent_on
             and self.charging(connector) is pending.target

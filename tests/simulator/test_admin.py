@@ -27,6 +27,7 @@ async def test_state(api: Api, box: SimulatedChargebox) -> None:
         "start_delay": 3.0,
         "stop_delay": 3.0,
         "start_rate_limit": 5.0,
+        "cancel_pending_on_stop": True,
     }
     assert [b["id"] for b in state["chargeboxes"]] == [box.id]
     assert state["chargeboxes"][0]["payment_free"] is True
@@ -157,16 +158,33 @@ async def test_settings(api: Api, box: SimulatedChargebox) -> None:
     status, settings = await api.admin(
         "POST",
         "/settings",
-        json={"start_delay": 0, "stop_delay": 1, "start_rate_limit": 0},
+        json={
+            "start_delay": 0,
+            "stop_delay": 1,
+            "start_rate_limit": 0,
+            "cancel_pending_on_stop": False,
+        },
     )
     assert status == 200
-    assert settings == {"start_delay": 0.0, "stop_delay": 1.0, "start_rate_limit": 0.0}
+    assert settings == {
+        "start_delay": 0.0,
+        "stop_delay": 1.0,
+        "start_rate_limit": 0.0,
+        "cancel_pending_on_stop": False,
+    }
     await api.call("POST", "/charges/start", json={"chargebox": box.id, "connector": 1})
     assert len(api.sim.running()) == 1
 
 
 @pytest.mark.parametrize(
-    "body", [{"start_delay": -1}, {"stop_delay": "1"}, {"other": 1}]
+    "body",
+    [
+        {"start_delay": -1},
+        {"stop_delay": "1"},
+        {"other": 1},
+        {"cancel_pending_on_stop": 1},
+        {"start_delay": True},
+    ],
 )
 async def test_bad_settings(api: Api, body: dict[str, object]) -> None:
     assert (await api.admin("POST", "/settings", json=body))[0] == 400

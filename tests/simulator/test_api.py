@@ -473,6 +473,22 @@ async def test_stop_cancels_a_pending_start(api: Api, box: SimulatedChargebox) -
     assert api.sim.finished == []
 
 
+async def test_stop_of_a_pending_start_can_be_refused(
+    api: Api, box: SimulatedChargebox
+) -> None:
+    """With `cancel_pending_on_stop` off, the stop is refused and the charge begins."""
+    api.sim.cancel_pending_on_stop = False
+    tag = await start(api, box)
+    body = {"chargebox": box.id, "connector": 1, "id_tag": tag}
+    assert (await api.call("POST", STOP, json=body))[:2] == (
+        400,
+        {"message": "NotInTransaction"},
+    )
+    api.sim.advance(60)
+    assert len(api.sim.running()) == 1
+    assert (await api.call("POST", STOP, json=body))[0] == 200
+
+
 async def test_rfid_charge_shows_its_tag_and_stops_with_it(
     api: Api, box: SimulatedChargebox
 ) -> None:
