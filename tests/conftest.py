@@ -41,6 +41,16 @@ from thor_simulator import ThorSimulator
 API_KEY = "test-api-key-0123456789"
 
 
+async def async_setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Add a config entry, set it up and check that it loaded."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
 async def async_poll(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
 ) -> None:
@@ -60,7 +70,7 @@ async def async_switch(hass: HomeAssistant, entity_id: str, *, on: bool) -> None
     )
 
 
-def state(hass: HomeAssistant, entity_id: str) -> str:
+def entity_state(hass: HomeAssistant, entity_id: str) -> str:
     """Return the state of an entity that must exist."""
     current = hass.states.get(entity_id)
     assert current is not None, entity_id

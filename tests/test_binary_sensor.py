@@ -11,7 +11,6 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -19,19 +18,14 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.thor.thor_api import Connector
 from thor_simulator import ThorSimulator
 
+from .conftest import async_poll
+
 
 @pytest.fixture(autouse=True)
 def only_binary_sensors() -> None:
     """Set up the binary sensor platform only."""
     with patch("custom_components.thor.PLATFORMS", [Platform.BINARY_SENSOR]):
         yield
-
-
-async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Let the next poll run (polls come at least every 60 s)."""
-    freezer.tick(timedelta(seconds=60))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_entities(
@@ -63,7 +57,7 @@ async def test_offline_chargebox(
     """An offline box shows as disconnected; its other entities stay available."""
     chargebox = mock_thor_client.get_chargebox.return_value
     mock_thor_client.get_chargebox.return_value = replace(chargebox, connected=False)
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
 
     assert hass.states.get("binary_sensor.garage_connected").state == STATE_OFF
     assert (
@@ -90,7 +84,7 @@ async def test_connectors_added_and_removed(
         occupied_connectors=frozenset({3}),
     )
     mock_thor_client.running_charges.return_value = []
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
 
     assert (
         hass.states.get("binary_sensor.garage_connector_3_occupied").state == STATE_ON
@@ -105,7 +99,7 @@ async def test_connectors_added_and_removed(
     mock_thor_client.get_chargebox.return_value = replace(
         chargebox, connectors=only_first, occupied_connectors=frozenset()
     )
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     assert (
         hass.states.get("binary_sensor.garage_connector_3_occupied").state
         == STATE_UNAVAILABLE
@@ -139,7 +133,7 @@ async def test_states_from_simulator(
 
     simulator.start_rfid_charge(box.id, 2, "04A1B2C3D4E5F6")
     simulator.reserve(box.id, 1, minutes=30)
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     assert (
         hass.states.get("binary_sensor.garage_connector_2_occupied").state == STATE_ON
     )
@@ -152,16 +146,16 @@ async def test_states_from_simulator(
 
     simulator.end_charge(box.id, 2)
     box.connected = False
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     assert (
         hass.states.get("binary_sensor.garage_connector_2_occupied").state == STATE_OFF
     )
     assert hass.states.get("binary_sensor.garage_connected").state == STATE_OFF
 
     # The reservation runs out.
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     freezer.tick(timedelta(minutes=30))
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     assert (
         hass.states.get("binary_sensor.garage_connector_1_reserved").state == STATE_OFF
     )

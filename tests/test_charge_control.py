@@ -7,10 +7,8 @@ from typing import Any
 from unittest.mock import MagicMock, call, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
     STATE_OFF,
@@ -50,7 +48,13 @@ from custom_components.thor.thor_api import (
     ThorWrongTransactionError,
 )
 
-from .conftest import CHARGEBOX_ID, async_poll
+from .conftest import (
+    CHARGEBOX_ID,
+    async_poll,
+    async_setup_entry,
+    async_switch,
+    entity_state,
+)
 
 SWITCH_1 = "switch.garage_connector_1_charging"
 SWITCH_2 = "switch.garage_connector_2_charging"
@@ -107,27 +111,6 @@ def only_switches() -> Generator[None]:
     """Set up the switch platform only."""
     with patch("custom_components.thor.PLATFORMS", [Platform.SWITCH]):
         yield
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Load the entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    """Return the state of an entity."""
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
-
-
-async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
-    """Turn a switch on or off."""
-    await hass.services.async_call(
-        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
 
 
 @pytest.fixture
@@ -205,14 +188,14 @@ async def test_start_refusals(
     """Every refusal of a start says why and what to do; the switch stays off."""
     mock_thor_client.start_charge.side_effect = error
     with pytest.raises(error_type) as err:
-        await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=True)
     assert type(err.value) is error_type
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
     # Every placeholder of the message was given, and it names the chargebox.
     assert "{" not in str(err.value)
     assert "Garage" in str(err.value) or CHARGEBOX_ID in str(err.value)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert _storage_key(init_integration) not in hass_storage
 
 
@@ -224,7 +207,7 @@ async def test_rate_limited_start_names_the_wait(
         "HTTP 429", retry_after=42.2
     )
     with pytest.raises(HomeAssistantError) as err:
-        await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_placeholders["retry_after"] == "43"
 
 
@@ -236,7 +219,7 @@ async def test_refused_key_starts_reauth(
         "HTTP 403", code="APIKeyNotFound"
     )
     with pytest.raises(HomeAssistantError) as err:
-        await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_key == "authentication_failed"
     await hass.async_block_till_done()
     (flow,) = hass.config_entries.flow.async_progress()
@@ -248,10 +231,10 @@ async def test_stop_card_charge_with_card_id_tag(
     hass: HomeAssistant, init_integration: MockConfigEntry, mock_thor_client: MagicMock
 ) -> None:
     """A charge started with an RFID card is stopped with the card's id_tag."""
-    assert _state(hass, SWITCH_2) == STATE_ON
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    assert entity_state(hass, SWITCH_2) == STATE_ON
+    await async_switch(hass, SWITCH_2, on=False)
     mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
-    assert _state(hass, SWITCH_2) == STATE_OFF
+    assert entity_state(hass, SWITCH_2) == STATE_OFF
 
 
 async def test_stop_retries_without_transaction(
@@ -262,12 +245,12 @@ async def test_stop_retries_without_transaction(
         ThorWrongTransactionError("HTTP 400", code="WrongTransaction"),
         None,
     ]
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    await async_switch(hass, SWITCH_2, on=False)
     assert mock_thor_client.stop_charge.await_args_list == [
         call(CHARGEBOX_ID, 2, CARD, 1001),
         call(CHARGEBOX_ID, 2, CARD),
     ]
-    assert _state(hass, SWITCH_2) == STATE_OFF
+    assert entity_state(hass, SWITCH_2) == STATE_OFF
 
 
 @pytest.mark.parametrize(
@@ -312,12 +295,12 @@ async def test_stop_refusals(
     """Every refusal of a stop says why; the switch keeps showing the charge."""
     mock_thor_client.stop_charge.side_effect = error
     with pytest.raises(error_type) as err:
-        await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+        await async_switch(hass, SWITCH_2, on=False)
     assert type(err.value) is error_type
     assert err.value.translation_key == key
     assert "{" not in str(err.value)
     assert mock_thor_client.stop_charge.await_count == attempts
-    assert _state(hass, SWITCH_2) == STATE_ON
+    assert entity_state(hass, SWITCH_2) == STATE_ON
 
 
 @pytest.mark.parametrize(
@@ -334,11 +317,11 @@ async def test_offline_chargebox_refuses_before_sending(
     """A chargebox that is not connected gets no command; the switch stays usable."""
     chargebox = mock_thor_client.get_chargebox.return_value
     mock_thor_client.get_chargebox.return_value = replace(chargebox, connected=False)
-    await _setup(hass, mock_config_entry)
-    state = _state(hass, entity_id)
+    await async_setup_entry(hass, mock_config_entry)
+    state = entity_state(hass, entity_id)
     assert state != STATE_UNAVAILABLE
     with pytest.raises(HomeAssistantError) as err:
-        await _switch(hass, service, entity_id)
+        await async_switch(hass, entity_id, on=service == SERVICE_TURN_ON)
     assert err.value.translation_key == "chargebox_offline"
     assert str(err.value) == (
         "Garage is offline (not connected to Thor), so it cannot receive commands. "
@@ -346,7 +329,7 @@ async def test_offline_chargebox_refuses_before_sending(
     )
     mock_thor_client.start_charge.assert_not_awaited()
     mock_thor_client.stop_charge.assert_not_awaited()
-    assert _state(hass, entity_id) == state
+    assert entity_state(hass, entity_id) == state
 
 
 async def test_app_started_charge_cannot_be_stopped(
@@ -354,10 +337,10 @@ async def test_app_started_charge_cannot_be_stopped(
 ) -> None:
     """A charge started from the Thor app has no known id_tag: the user is told why."""
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
-    await _setup(hass, mock_config_entry)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_setup_entry(hass, mock_config_entry)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
     assert str(err.value) == (
         "The charge on connector 1 of Garage was started from the Thor app (or by "
@@ -365,7 +348,7 @@ async def test_app_started_charge_cannot_be_stopped(
         "it. Stop it from the Thor app or at the chargebox"
     )
     mock_thor_client.stop_charge.assert_not_awaited()
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 async def test_id_tag_survives_restart(
@@ -382,7 +365,7 @@ async def test_id_tag_survives_restart(
         "data": _stored({"1": _record()}),
     }
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     await hass.async_block_till_done()
     # Running charges showed the charge: its transaction number is kept too.
     record = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"][
@@ -390,11 +373,11 @@ async def test_id_tag_survives_restart(
     ]["1"]
     assert record["id_tag"] == ID_TAG
     assert record["transaction"] == 1002
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=False)
     mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 1, ID_TAG, 1002)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 def _put(hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any) -> None:
@@ -434,7 +417,7 @@ async def test_stored_id_tags_follow_running_charges(
             }
         },
     )
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     # Replaced at once; never started only after a second reading of a free connector.
     assert set(hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]) == {
         CHARGEBOX_ID,
@@ -448,7 +431,7 @@ async def test_stored_id_tags_follow_running_charges(
         "charges": {"another-chargebox": other}
     }
     # The card charge is still stopped with the card's id_tag.
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
+    await async_switch(hass, SWITCH_2, on=False)
     mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
 
 
@@ -465,10 +448,10 @@ async def test_id_tag_of_an_earlier_charge_is_dropped(
         _stored({"1": _record(transaction=999, confirmed=True)}),
     )
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     assert hass_storage[_storage_key(mock_config_entry)]["data"] == {"charges": {}}
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
 
 
@@ -482,9 +465,9 @@ async def test_damaged_storage_is_ignored(
 ) -> None:
     """Unreadable stored id_tags do not keep the chargebox from loading."""
     _put(hass_storage, mock_config_entry, data)
-    await _setup(hass, mock_config_entry)
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_setup_entry(hass, mock_config_entry)
+    await async_switch(hass, SWITCH_1, on=True)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
     assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
 
@@ -497,11 +480,11 @@ async def test_stop_before_thor_shows_the_charge(
 ) -> None:
     """A stop sent with the stored id_tag only is not retried when Thor refuses it."""
     _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     # The recent id_tag is kept: the chargebox may still start the charge.
     stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
     assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     mock_thor_client.stop_charge.side_effect = ThorWrongTransactionError(
         "HTTP 400", code="WrongTransaction"
     )
@@ -522,7 +505,7 @@ async def test_removing_the_entry_forgets_its_id_tags(
     hass_storage: dict[str, Any],
 ) -> None:
     """Deleting the entry deletes its stored id_tags."""
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     assert _storage_key(init_integration) in hass_storage
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -536,19 +519,19 @@ async def test_failed_poll_does_not_end_a_pending_start(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """While Thor cannot be read the switch is unavailable; then the start shows."""
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     mock_thor_client.get_chargebox.side_effect = ThorConnectionError("offline")
     freezer.tick(timedelta(seconds=2))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _state(hass, SWITCH_1) == STATE_UNAVAILABLE
+    assert entity_state(hass, SWITCH_1) == STATE_UNAVAILABLE
 
     mock_thor_client.get_chargebox.side_effect = None
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
     freezer.tick(timedelta(seconds=3))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 async def test_unchanged_poll_confirms_a_stop(
@@ -560,7 +543,7 @@ async def test_unchanged_poll_confirms_a_stop(
 ) -> None:
     """A stop of a charge Thor never showed is confirmed by the next poll, silently."""
     _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
     await hass.services.async_call(
         DOMAIN,
@@ -572,5 +555,5 @@ async def test_unchanged_poll_confirms_a_stop(
         freezer.tick(timedelta(seconds=seconds))
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert events == []

@@ -17,7 +17,6 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 
 from custom_components.thor.const import DOMAIN
@@ -41,20 +40,11 @@ from custom_components.thor.thor_api import (
 from custom_components.thor.thor_api.models import RunningCharge
 from thor_simulator import ThorSimulator
 
-from .conftest import API_KEY
+from .conftest import API_KEY, async_poll
 
 OCCUPIED = "binary_sensor.garage_connector_2_occupied"
 CONNECTED = "binary_sensor.garage_connected"
 ENERGY = "sensor.garage_connector_2_session_energy"
-
-
-async def _poll(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move time forward and let the due poll run."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -89,7 +79,7 @@ async def test_failure_and_recovery(
     caplog.set_level(logging.INFO, logger="custom_components.thor")
 
     for _ in range(3):
-        await _poll(hass, freezer, 30)
+        await async_poll(hass, freezer, 30)
         assert hass.states.get(OCCUPIED).state == STATE_UNAVAILABLE
         assert hass.states.get(CONNECTED).state == STATE_UNAVAILABLE
     assert coordinator.last_exception.translation_key == translation_key
@@ -102,7 +92,7 @@ async def test_failure_and_recovery(
     assert caplog.text.count("Error fetching Thor") == 1
 
     mock_thor_client.get_chargebox.side_effect = None
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert hass.states.get(OCCUPIED).state == "on"
     assert hass.states.get(CONNECTED).state == "on"
     assert caplog.text.count("data recovered") == 1
@@ -141,7 +131,7 @@ async def test_repair_issue(
     coordinator = mock_config_entry.runtime_data.coordinator
     mock_thor_client.running_charges.side_effect = error
 
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert hass.states.get(OCCUPIED).state == STATE_UNAVAILABLE
     assert coordinator.last_exception.translation_key == issue
     assert "Thor" in str(coordinator.last_exception)
@@ -159,11 +149,11 @@ async def test_repair_issue(
     assert len(issue_registry.issues) == 1
 
     # Still failing: the issue stays, and only once.
-    await _poll(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert len(issue_registry.issues) == 1
 
     mock_thor_client.running_charges.side_effect = None
-    await _poll(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert hass.states.get(OCCUPIED).state == "on"
     assert not issue_registry.issues
 
@@ -179,16 +169,16 @@ async def test_repair_issue_replaced(
     """Fixing one dashboard problem and hitting the next shows only the next."""
     entry_id = mock_config_entry.entry_id
     mock_thor_client.get_chargebox.side_effect = ThorRestApiDisabledError("x")
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert set(issue_registry.issues) == {(DOMAIN, f"rest_api_disabled_{entry_id}")}
 
     mock_thor_client.get_chargebox.side_effect = ThorSourceIPError("x")
-    await _poll(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert set(issue_registry.issues) == {(DOMAIN, f"source_ip_refused_{entry_id}")}
 
     # A network error says nothing about the dashboard: the issue goes.
     mock_thor_client.get_chargebox.side_effect = ThorConnectionError("x")
-    await _poll(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert not issue_registry.issues
 
 
@@ -203,7 +193,7 @@ async def test_inactive_chargebox(
     """A box Thor reports as not active keeps its entities and gets a repair issue."""
     chargebox = mock_thor_client.get_chargebox.return_value
     mock_thor_client.get_chargebox.return_value = replace(chargebox, active=False)
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
 
     assert hass.states.get(OCCUPIED).state == "on"
     assert issue_registry.async_get_issue(
@@ -211,7 +201,7 @@ async def test_inactive_chargebox(
     )
 
     mock_thor_client.get_chargebox.return_value = chargebox
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert not issue_registry.issues
 
 
@@ -247,7 +237,7 @@ async def test_authentication_failed(
     mock_thor_client.get_chargebox.side_effect = ThorAuthenticationError(
         "APIKeyNotFound", status=403
     )
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
 
     assert hass.states.get(OCCUPIED).state == STATE_UNAVAILABLE
     coordinator = mock_config_entry.runtime_data.coordinator
@@ -276,7 +266,7 @@ async def test_rate_limited(
     mock_thor_client.get_chargebox.side_effect = ThorRateLimitError(
         "TooManyRequests", status=429, retry_after=retry_after
     )
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert coordinator.last_exception.translation_key == "rate_limited"
     assert f"{expected} s" in str(coordinator.last_exception)
     assert coordinator.last_exception.translation_placeholders["retry_after"] == str(
@@ -287,12 +277,12 @@ async def test_rate_limited(
     mock_thor_client.get_chargebox.side_effect = None
     # The usual interval passes without a poll...
     # (the coordinator rounds its schedule to the second, hence the margins).
-    await _poll(hass, freezer, 30)
-    await _poll(hass, freezer, expected - 35)
+    await async_poll(hass, freezer, 30)
+    await async_poll(hass, freezer, expected - 35)
     assert mock_thor_client.get_chargebox.await_count == calls
     assert hass.states.get(OCCUPIED).state == STATE_UNAVAILABLE
     # ...the poll comes when Thor said.
-    await _poll(hass, freezer, 10)
+    await async_poll(hass, freezer, 10)
     assert mock_thor_client.get_chargebox.await_count == calls + 1
     assert hass.states.get(OCCUPIED).state == "on"
 
@@ -313,19 +303,19 @@ async def test_polling_interval(
         chargebox, occupied_connectors=frozenset()
     )
     mock_thor_client.running_charges.return_value = []
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert hass.states.get(OCCUPIED).state == "off"
     assert coordinator.update_interval == timedelta(seconds=60)
 
     calls = mock_thor_client.get_chargebox.await_count
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert mock_thor_client.get_chargebox.await_count == calls
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert mock_thor_client.get_chargebox.await_count == calls + 1
 
     # Occupied as soon as Thor lists the connector, even before a charge shows.
     mock_thor_client.get_chargebox.return_value = chargebox
-    await _poll(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert coordinator.update_interval == timedelta(seconds=30)
 
 
@@ -347,7 +337,7 @@ async def test_running_charge_without_occupied_connector(
         charge,
         replace(charge, chargebox="OtherBox", connector=1, energy=99999),
     ]
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
 
     assert hass.states.get(OCCUPIED).state == "on"
     assert hass.states.get("binary_sensor.garage_connector_1_occupied").state == "off"

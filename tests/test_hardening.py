@@ -52,9 +52,10 @@ from .conftest import (
     API_KEY,
     CHARGEBOX_ID,
     async_poll,
+    async_setup_entry,
     async_switch,
+    entity_state,
     load_json_fixture,
-    state,
 )
 
 SWITCH_1 = "switch.garage_connector_1_charging"
@@ -66,14 +67,6 @@ ID_TAG = "q8w7e6r5t4y3u2i1o0pa"
 def _requests(simulator: ThorSimulator) -> int:
     """Return how many API requests the simulator received."""
     return len(simulator.requests)
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Load an entry and check it loaded."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.LOADED
 
 
 def _charge(connector: int, transaction: int = 2001) -> RunningCharge:
@@ -127,7 +120,7 @@ async def idle_entry(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, idle_client: MagicMock
 ) -> MockConfigEntry:
     """Return the loaded entry of an idle chargebox (the mocked `idle_client`)."""
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     return mock_config_entry
 
 
@@ -141,7 +134,7 @@ async def test_1_retry_after_zero_storm_is_one_request_per_floor(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A 429 storm with `Retry-After: 0` gets at most one request per back-off floor."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(status=429, retry_after_seconds=0)
     before = _requests(simulator)
 
@@ -151,11 +144,11 @@ async def test_1_retry_after_zero_storm_is_one_request_per_floor(
 
     sent = _requests(simulator) - before
     assert 1 <= sent <= window // DEFAULT_MIN_BACKOFF + 1
-    assert state(hass, CONNECTED) == STATE_UNAVAILABLE
+    assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
     # It recovers by itself once Thor stops refusing.
     simulator.faults.clear()
     await async_poll(hass, freezer, DEFAULT_MIN_BACKOFF + 1)
-    assert state(hass, CONNECTED) == STATE_ON
+    assert entity_state(hass, CONNECTED) == STATE_ON
 
 
 @pytest.mark.parametrize("retry_after", ["-5", "Wed, 21 Oct 2015 07:28:00 GMT"])
@@ -167,7 +160,7 @@ async def test_1_retry_after_in_the_past_waits_the_floor(
     retry_after: str,
 ) -> None:
     """A negative or past Retry-After means the floor, not an immediate new poll."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(status=429, retry_after_header=retry_after)
     coordinator = sim_config_entry.runtime_data.coordinator
     await coordinator.async_refresh()
@@ -187,15 +180,15 @@ async def test_2_huge_retry_after_recovers_by_itself(
     retry_after: str,
 ) -> None:
     """A huge Retry-After is capped: polling resumes by itself, without a reload."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(status=429, retry_after_header=retry_after, count=1)
     await async_poll(hass, freezer, 60)
-    assert state(hass, CONNECTED) == STATE_UNAVAILABLE
+    assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
     message = str(sim_config_entry.runtime_data.coordinator.last_exception)
     assert f"{DEFAULT_MAX_BACKOFF:.0f} s" in message
 
     await async_poll(hass, freezer, DEFAULT_MAX_BACKOFF + 1)
-    assert state(hass, CONNECTED) == STATE_ON
+    assert entity_state(hass, CONNECTED) == STATE_ON
 
 
 # ------------------------------------------------- 3: an inconsistent poll keeps id_tags
@@ -209,7 +202,7 @@ async def test_3_one_inconsistent_poll_keeps_the_id_tag(
 ) -> None:
     """Running charges leaving a charge out while the box is busy loses nothing."""
     await _start_and_confirm(hass, idle_client, freezer)
-    assert state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
     # One answer without the charge, the chargebox still busy: nothing is forgotten.
     _show(idle_client, occupied={1}, charges=[])
@@ -253,17 +246,17 @@ async def test_3_simulated_omitted_running_charge(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Against the simulator: a running-charges answer without the charge loses nothing."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     await async_switch(hass, SWITCH_1, on=True)
     await async_poll(hass, freezer, 5)
-    assert state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
     simulator.faults.set(omit_running=True, path="/charges/running", count=1)
     await async_poll(hass, freezer, 30)
     await async_poll(hass, freezer, 30)
     await async_switch(hass, SWITCH_1, on=False)
     await async_poll(hass, freezer, 5)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     box = next(iter(simulator.chargeboxes))
     assert simulator.running(box) == []
 
@@ -300,7 +293,7 @@ async def test_4_switch_off_during_a_start_action_stops_the_charge(
     await stop
 
     idle_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 1, ID_TAG, None)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
@@ -317,7 +310,7 @@ async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
         None,
     ]
     await async_switch(hass, SWITCH_1, on=False)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     stored = hass_storage[f"{DOMAIN}.{idle_entry.entry_id}"]["data"]
     assert stored["charges"][CHARGEBOX_ID]["1"]["stop_requested"] is True
 
@@ -326,7 +319,7 @@ async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
     await async_poll(hass, freezer, 30)
     assert idle_client.stop_charge.await_count == 2
     assert idle_client.stop_charge.await_args.args[:3] == (CHARGEBOX_ID, 1, ID_TAG)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_4_simulated_stop_before_the_box_began(
@@ -338,18 +331,18 @@ async def test_4_simulated_stop_before_the_box_began(
     """Against a Thor that refuses to stop a start the box has not begun: it ends."""
     simulator.start_delay = 5
     simulator.cancel_pending_on_stop = False
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     await async_switch(hass, SWITCH_1, on=True)
     await async_switch(hass, SWITCH_1, on=False)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
     for _ in range(10):
         await async_poll(hass, freezer, 1)
     # The charge began 5 s after the start, and Home Assistant stopped it.
     assert simulator.running(chargebox_id) == []
     assert [charge["connector"] for charge in simulator.finished] == [1]
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_4_stop_kept_quietly_when_the_charge_never_begins(
@@ -368,7 +361,7 @@ async def test_4_stop_kept_quietly_when_the_charge_never_begins(
     await async_switch(hass, SWITCH_1, on=False)
     for _ in range(5):
         await async_poll(hass, freezer, 30)
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert events == []
     assert "did not confirm" not in caplog.text
     controller = idle_entry.runtime_data.charge_control
@@ -380,8 +373,8 @@ async def test_4_switch_leaves_a_connector_in_the_asked_state_alone(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_thor_client: MagicMock
 ) -> None:
     """On while charging, or off while idle: the decision under the lock sends nothing."""
-    await _setup(hass, mock_config_entry)
-    assert state(hass, SWITCH_2) == STATE_ON
+    await async_setup_entry(hass, mock_config_entry)
+    assert entity_state(hass, SWITCH_2) == STATE_ON
     await async_switch(hass, SWITCH_2, on=True)
     await async_switch(hass, SWITCH_1, on=False)
     mock_thor_client.start_charge.assert_not_awaited()
@@ -411,7 +404,7 @@ async def test_4_late_stop_that_thor_refuses_is_reported(
     # Sent once: later polls do not repeat it.
     await async_poll(hass, freezer, 30)
     assert idle_client.stop_charge.await_count == 2
-    assert state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 # ------------------------------------------------------- 5: a start without answer
@@ -431,7 +424,7 @@ async def test_5_lost_start_answer_tells_the_truth(
     with pytest.raises(HomeAssistantError) as err:
         await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_key == "start_unanswered"
-    assert state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert [event.data for event in events] == [
         {
             "config_entry_id": idle_entry.entry_id,
@@ -446,7 +439,7 @@ async def test_5_lost_start_answer_tells_the_truth(
     # Thor did start it: the switch shows it, and a stop explains why it cannot.
     _show(idle_client, occupied={1}, charges=[_charge(1)])
     await async_poll(hass, freezer, 2)
-    assert state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "stop_unanswered_start"
@@ -497,14 +490,14 @@ async def test_6_escaped_key_in_an_error_body_is_redacted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A key echoed with JSON escapes reaches neither the failure nor the log."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     escaped = "".join(f"\\u{ord(char):04x}" for char in API_KEY)
     simulator.faults.set(
         status=500, error_raw_body=f'{{"message": "bad key {escaped}"}}'
     )
     await sim_config_entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert state(hass, CONNECTED) == STATE_UNAVAILABLE
+    assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
     assert API_KEY not in str(sim_config_entry.runtime_data.coordinator.last_exception)
     assert API_KEY not in caplog.text
 
@@ -516,7 +509,7 @@ async def test_6_echoed_id_tag_stays_out_of_the_stop_message(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A stop error quoting the id_tag does not show it to the user."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     result = await hass.services.async_call(
         DOMAIN,
         "start_charge",
@@ -553,11 +546,11 @@ async def test_7_code_with_the_wrong_status_does_not_decide(
     code: str,
 ) -> None:
     """A code quoted with a status Thor does not use for it starts no reauth, no repair."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(status=status, code=code)
     await sim_config_entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert state(hass, CONNECTED) == STATE_UNAVAILABLE
+    assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert not [
         issue
@@ -572,7 +565,7 @@ async def test_7_text_mentioning_a_code_is_not_the_code(
     sim_config_entry: MockConfigEntry,
 ) -> None:
     """A 403 whose text only mentions a code is a plain refusal, not a bad key."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(
         status=403, error_raw_body="Proxy: upstream said APIKeyNotFound earlier"
     )
@@ -686,7 +679,7 @@ async def test_11_confirmation_polls_respect_retry_after(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After a 429 asking for 300 s, no confirmation poll is sent within them."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     await async_switch(hass, SWITCH_1, on=True)
     simulator.faults.set(status=429, retry_after_seconds=300)
     before = _requests(simulator)
@@ -702,7 +695,7 @@ async def test_11_a_throttled_command_blocks_what_follows(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A start refused with 429 silences polls and commands, but the entities stay."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     simulator.faults.set(status=429, retry_after_seconds=120, path="/charges/start")
     with pytest.raises(HomeAssistantError) as err:
         await async_switch(hass, SWITCH_1, on=True)
@@ -711,7 +704,7 @@ async def test_11_a_throttled_command_blocks_what_follows(
     before = _requests(simulator)
 
     await async_poll(hass, freezer, 60)
-    assert state(hass, CONNECTED) == STATE_ON
+    assert entity_state(hass, CONNECTED) == STATE_ON
     with pytest.raises(HomeAssistantError) as err:
         await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_key == "rate_limited"
@@ -720,7 +713,7 @@ async def test_11_a_throttled_command_blocks_what_follows(
     await async_poll(hass, freezer, 61)
     assert _requests(simulator) > before
     await async_switch(hass, SWITCH_1, on=True)
-    assert state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 # ----------------------------------------------- 12 and 13: connector numbers
@@ -795,7 +788,7 @@ async def test_14_answer_about_another_chargebox_is_malformed(
     sim_config_entry: MockConfigEntry,
 ) -> None:
     """A chargebox answer carrying another id is not shown as this chargebox."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     other = simulator.add_chargebox(alias="Other", connectors=1)
     chargebox_id = next(iter(simulator.chargeboxes))
     with patch.object(
@@ -808,7 +801,7 @@ async def test_14_answer_about_another_chargebox_is_malformed(
         await hass.async_block_till_done()
     assert coordinator.last_exception.translation_key == "invalid_response"
     assert coordinator.chargebox_id == chargebox_id
-    assert state(hass, CONNECTED) == STATE_UNAVAILABLE
+    assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
 
 
 async def test_14_long_connector_strings_are_bounded(
@@ -821,7 +814,7 @@ async def test_14_long_connector_strings_are_bounded(
     payload = load_json_fixture("chargebox.json")
     payload["connectors"][0]["type"] = "x" * 1000
     mock_thor_client.get_chargebox.return_value = Chargebox.from_dict(payload)
-    await _setup(hass, mock_config_entry)
+    await async_setup_entry(hass, mock_config_entry)
     plug = hass.states.get("sensor.garage_connector_1_type")
     assert plug is not None
     # Cut to what Home Assistant accepts, instead of "unknown" and a core error.

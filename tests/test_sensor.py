@@ -20,7 +20,6 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -28,21 +27,14 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.thor.thor_api import ThorConnectionError
 from thor_simulator import ThorSimulator
 
+from .conftest import async_poll
+
 
 @pytest.fixture(autouse=True)
 def only_sensors() -> None:
     """Set up the sensor platform only."""
     with patch("custom_components.thor.PLATFORMS", [Platform.SENSOR]):
         yield
-
-
-async def _poll(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 60
-) -> None:
-    """Move time forward and let the due poll run."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def _count_writes(hass: HomeAssistant) -> list[Event]:
@@ -107,7 +99,7 @@ async def test_session_ends(
     )
 
     mock_thor_client.running_charges.return_value = []
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert hass.states.get("sensor.garage_connector_2_session_energy").state == (
         STATE_UNKNOWN
     )
@@ -126,7 +118,7 @@ async def test_unknown_enum_value_kept(
     mock_thor_client.get_chargebox.return_value = replace(
         chargebox, connectors=(connector, chargebox.connectors[1])
     )
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
 
     state = hass.states.get("sensor.garage_connector_1_type")
     assert state.state == "nacs"
@@ -164,7 +156,7 @@ async def test_no_write_without_change(
             last_heartbeat=chargebox.last_heartbeat + timedelta(seconds=60),
         )
         mock_thor_client.get_chargebox.return_value = chargebox
-        await _poll(hass, freezer, 30)
+        await async_poll(hass, freezer, 30)
     assert mock_thor_client.get_chargebox.await_count >= 20
     assert writes == []
 
@@ -176,8 +168,8 @@ async def test_no_write_without_change(
             chargebox.connectors[1],
         ),
     )
-    await _poll(hass, freezer, 30)
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
     assert [event.data["entity_id"] for event in writes] == [
         "sensor.garage_connector_1_rated_power"
     ]
@@ -193,14 +185,14 @@ async def test_unavailable_written_once(
     writes = _count_writes(hass)
     mock_thor_client.get_chargebox.side_effect = ThorConnectionError("down")
     for _ in range(5):
-        await _poll(hass, freezer, 30)
+        await async_poll(hass, freezer, 30)
     assert len(writes) == entity_count
     assert all(event.data["new_state"].state == STATE_UNAVAILABLE for event in writes)
 
     writes.clear()
     mock_thor_client.get_chargebox.side_effect = None
     for _ in range(5):
-        await _poll(hass, freezer, 30)
+        await async_poll(hass, freezer, 30)
     assert len(writes) == entity_count
     assert all(event.data["new_state"].state != STATE_UNAVAILABLE for event in writes)
 
@@ -222,7 +214,7 @@ async def test_idle_simulator_writes_nothing(
     polls = len(simulator.requests)
 
     for _ in range(20):
-        await _poll(hass, freezer)
+        await async_poll(hass, freezer, 60)
     assert len(simulator.requests) - polls == 40  # chargebox + running charges
     assert writes == []
 
@@ -252,13 +244,13 @@ async def test_charging_on_simulator(
     heartbeat = hass.states.get("sensor.garage_last_heartbeat").state
 
     simulator.start_rfid_charge(box.id, 1, "04A1B2C3D4E5F6")
-    await _poll(hass, freezer)
+    await async_poll(hass, freezer, 60)
     started = hass.states.get("sensor.garage_connector_1_session_started").state
     assert started not in (STATE_UNKNOWN, STATE_UNAVAILABLE)
     assert hass.states.get("sensor.garage_connector_1_session_energy").state == "0.366"
 
     # 22 kW for 31 minutes.
-    await _poll(hass, freezer, 1800)
+    await async_poll(hass, freezer, 1800)
     assert hass.states.get("sensor.garage_connector_1_session_energy").state == "11.366"
     assert hass.states.get("sensor.garage_connector_1_session_started").state == started
     assert hass.states.get("sensor.garage_last_heartbeat").state != heartbeat
@@ -275,7 +267,7 @@ async def test_connector_gone(
     mock_thor_client.get_chargebox.return_value = replace(
         chargebox, connectors=chargebox.connectors[:1]
     )
-    await _poll(hass, freezer, 30)
+    await async_poll(hass, freezer, 30)
 
     assert hass.states.get("sensor.garage_connector_2_type").state == STATE_UNAVAILABLE
     entity = hass.data[DATA_COMPONENT].get_entity("sensor.garage_connector_2_type")

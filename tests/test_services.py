@@ -1,7 +1,6 @@
 """Tests of the thor.start_charge and thor.stop_charge actions, against the simulator."""
 
 from collections.abc import Generator
-from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -11,13 +10,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.thor.const import DOMAIN
 from thor_simulator import ThorSimulator
+
+from .conftest import async_poll, async_setup_entry, entity_state
 
 START = ("POST", "/latest/integration/charges/start")
 STOP = ("POST", "/latest/integration/charges/stop")
@@ -31,21 +29,6 @@ def only_switches() -> Generator[None]:
         yield
 
 
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    """Load the entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    """Return the state of an entity."""
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
-
-
 async def _action(
     hass: HomeAssistant, service: str, data: dict[str, Any]
 ) -> dict[str, Any] | None:
@@ -55,15 +38,6 @@ async def _action(
     )
 
 
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move Home Assistant's clock (and the simulator's, which follows it)."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
 async def test_start_and_stop_by_config_entry(
     hass: HomeAssistant,
     simulator: ThorSimulator,
@@ -71,7 +45,7 @@ async def test_start_and_stop_by_config_entry(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Start returns the id_tag, stop the id_tag and transaction it used."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
 
     started = await _action(
@@ -83,15 +57,15 @@ async def test_start_and_stop_by_config_entry(
         "id_tag": simulator.app_tag(chargebox_id, 2),
         "transaction": None,
     }
-    assert _state(hass, "switch.garage_connector_2_charging") == "on"
+    assert entity_state(hass, "switch.garage_connector_2_charging") == "on"
 
-    await _tick(hass, freezer, 2)
+    await async_poll(hass, freezer, 2)
     response = await _action(
         hass, "stop_charge", {"config_entry_id": entry.entry_id, "connector": 2}
     )
     assert response == {"id_tag": started["id_tag"], "transaction": charge["id"]}
     assert simulator.running(chargebox_id) == []
-    assert _state(hass, "switch.garage_connector_2_charging") == "off"
+    assert entity_state(hass, "switch.garage_connector_2_charging") == "off"
 
 
 async def test_start_and_stop_by_device(
@@ -101,7 +75,7 @@ async def test_start_and_stop_by_device(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """The chargebox can be named by its device; the connector defaults to 1."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, chargebox_id), sim_config_entry.entry_id
@@ -114,7 +88,7 @@ async def test_start_and_stop_by_device(
     (charge,) = simulator.running(chargebox_id)
     assert charge["connector"] == 1
     id_tag = simulator.app_tag(chargebox_id, 1)
-    assert _state(hass, SWITCH_1) == "on"
+    assert entity_state(hass, SWITCH_1) == "on"
 
     response = await _action(hass, "stop_charge", {"device_id": device.id})
     # Stopped before a poll showed the charge: its transaction is not known yet.
@@ -126,7 +100,7 @@ async def test_repeated_start_returns_the_same_charge(
     hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
 ) -> None:
     """A start repeated while the first awaits confirmation sends nothing new."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     data = {"config_entry_id": entry.entry_id}
     first = await _action(hass, "start_charge", data)
     second = await _action(hass, "start_charge", data)
@@ -146,7 +120,7 @@ async def test_refusals_before_sending(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Impossible requests are refused with the reason, without asking Thor."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     data = {"config_entry_id": entry.entry_id}
 
     with pytest.raises(ServiceValidationError) as err:
@@ -162,7 +136,7 @@ async def test_refusals_before_sending(
     )
 
     await _action(hass, "start_charge", data)
-    await _tick(hass, freezer, 2)
+    await async_poll(hass, freezer, 2)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", data)
     assert err.value.translation_key == "already_charging"
@@ -180,7 +154,7 @@ async def test_refusals_from_thor(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Thor's refusals reach the caller with cause and fix."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     box = simulator.chargeboxes[chargebox_id]
     data = {"config_entry_id": entry.entry_id}
@@ -254,7 +228,7 @@ async def test_target_errors(
     message: str,
 ) -> None:
     """An action names exactly one existing Thor chargebox."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     for service in ("start_charge", "stop_charge"):
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, service, data)
@@ -268,7 +242,7 @@ async def test_target_of_another_integration(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """Entries and devices of other integrations are refused."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     other = MockConfigEntry(domain="demo", title="Other")
     other.add_to_hass(hass)
     device = device_registry.async_get_or_create(
@@ -286,7 +260,7 @@ async def test_entry_not_loaded(
     hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
 ) -> None:
     """An unloaded entry cannot send commands, and the user is told so."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     assert await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {"config_entry_id": entry.entry_id})
@@ -302,7 +276,7 @@ async def test_invalid_connector_value(
     hass: HomeAssistant, sim_config_entry: MockConfigEntry
 ) -> None:
     """Connector numbers start at 1: 0 is a connector the chargebox does not have."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     with pytest.raises(ServiceValidationError) as err:
         await _action(
             hass, "start_charge", {"config_entry_id": entry.entry_id, "connector": 0}

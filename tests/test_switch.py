@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from datetime import timedelta
 import logging
 import time
 from typing import Any
@@ -12,12 +11,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.homeassistant.exposed_entities import (
     async_expose_entity,
 )
-from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     CONF_API_KEY,
-    SERVICE_TURN_OFF,
-    SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -31,7 +26,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -45,43 +39,12 @@ from custom_components.thor.const import (
 )
 from thor_simulator import ThorSimulator
 
-from .conftest import API_KEY
+from .conftest import API_KEY, async_poll, async_setup_entry, async_switch, entity_state
 
 SWITCH_1 = "switch.garage_connector_1_charging"
 SWITCH_2 = "switch.garage_connector_2_charging"
 START = ("POST", "/latest/integration/charges/start")
 STOP = ("POST", "/latest/integration/charges/stop")
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> MockConfigEntry:
-    """Load the entry."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Move Home Assistant's clock (and the simulator's, which follows it)."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
-    """Turn a switch on or off and wait for the call."""
-    await hass.services.async_call(
-        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True
-    )
-
-
-def _state(hass: HomeAssistant, entity_id: str) -> str:
-    """Return the state of an entity."""
-    state = hass.states.get(entity_id)
-    assert state is not None
-    return state.state
 
 
 def _sent(simulator: ThorSimulator, request: tuple[str, str]) -> int:
@@ -166,19 +129,19 @@ async def test_switches_follow_running_charges(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One switch per connector, on while a charge runs there, whoever started it."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
-    assert _state(hass, SWITCH_1) == STATE_OFF
-    assert _state(hass, SWITCH_2) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_2) == STATE_OFF
     entry = entity_registry.async_get(SWITCH_1)
     assert entry is not None
     assert entry.unique_id == f"{chargebox_id}_1_charging"
     assert entry.translation_key == "connector_charging"
 
     simulator.start_rfid_charge(chargebox_id, 2, "04A1B2C3D4")
-    await _tick(hass, freezer, 60)
-    assert _state(hass, SWITCH_1) == STATE_OFF
-    assert _state(hass, SWITCH_2) == STATE_ON
+    await async_poll(hass, freezer, 60)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_2) == STATE_ON
 
 
 async def test_single_connector_switch_is_named_charging(
@@ -188,13 +151,13 @@ async def test_single_connector_switch_is_named_charging(
 ) -> None:
     """On a one-connector chargebox the switch is just "Charging"."""
     sim, entry = await make_simulator(alias="Carport", connectors=1)
-    await _setup(hass, entry)
+    await async_setup_entry(hass, entry)
     state = hass.states.get("switch.carport_charging")
     assert state is not None
     assert state.attributes["friendly_name"] == "Carport Charging"
-    await _switch(hass, SERVICE_TURN_ON, "switch.carport_charging")
-    await _tick(hass, freezer, 2)
-    assert _state(hass, "switch.carport_charging") == STATE_ON
+    await async_switch(hass, "switch.carport_charging", on=True)
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, "switch.carport_charging") == STATE_ON
     assert sim.running()[0]["connector"] == 1
 
 
@@ -206,32 +169,32 @@ async def test_start_and_stop_round_trip(
     hass_storage: dict[str, Any],
 ) -> None:
     """Turning the switch on starts a charge, turning it off stops it."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
 
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_switch(hass, SWITCH_1, on=True)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     assert _sent(simulator, START) == 1
     (charge,) = simulator.running(chargebox_id)
     assert charge["connector"] == 1
     # The id_tag Thor returned is on disk, with the transaction once it shows up.
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
     assert stored[chargebox_id]["1"]["id_tag"] == simulator.app_tag(chargebox_id, 1)
-    await _tick(hass, freezer, 2)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
     assert stored[chargebox_id]["1"]["transaction"] == charge["id"]
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_switch(hass, SWITCH_1, on=False)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert _sent(simulator, STOP) == 1
     assert simulator.running(chargebox_id) == []
-    await _tick(hass, freezer, 2)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     # One reading of a free connector is not proof enough to forget the id_tag...
     assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
     # ...a second one is: the charge is gone, and so is its id_tag.
-    await _tick(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"] == {}
     assert simulator.finished[0]["id"] == charge["id"]
 
@@ -240,20 +203,20 @@ async def test_turning_on_twice_sends_one_start(
     hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
 ) -> None:
     """A double tap, or a switch already on, starts one charge only."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     await asyncio.gather(
-        _switch(hass, SERVICE_TURN_ON, SWITCH_1),
-        _switch(hass, SERVICE_TURN_ON, SWITCH_1),
+        async_switch(hass, SWITCH_1, on=True),
+        async_switch(hass, SWITCH_1, on=True),
     )
     assert _sent(simulator, START) == 1
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     assert _sent(simulator, START) == 1
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=False)
+    await async_switch(hass, SWITCH_1, on=False)
     assert _sent(simulator, STOP) == 1
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_rejected_start_reverts_once(
@@ -264,21 +227,21 @@ async def test_rejected_start_reverts_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A start the chargebox never carries out shows as on, then reverts with an event."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     simulator.chargeboxes[chargebox_id].reject_starts = True
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
 
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_switch(hass, SWITCH_1, on=True)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     # Quick polls find no charge, but the switch does not flip back in the window.
     for seconds in (2, 3, 5, 10, 20, 40, 39):
-        await _tick(hass, freezer, seconds)
-        assert _state(hass, SWITCH_1) == STATE_ON
+        await async_poll(hass, freezer, seconds)
+        assert entity_state(hass, SWITCH_1) == STATE_ON
     assert events == []
 
-    await _tick(hass, freezer, 1)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 1)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert len(events) == 1
     assert events[0].data == {
         "config_entry_id": entry.entry_id,
@@ -297,8 +260,8 @@ async def test_rejected_start_reverts_once(
     assert "start command for connector 1 of Garage" in warnings[0].getMessage()
 
     # Back to normal polling: nothing more happens.
-    await _tick(hass, freezer, 300)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 300)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert len(events) == 1
     assert _sent(simulator, START) == 1
 
@@ -310,32 +273,32 @@ async def test_slow_chargebox_confirms_without_flip_back(
 ) -> None:
     """Refreshes that still show the old state inside the window do not flip back."""
     sim, entry = slow_simulator
-    await _setup(hass, entry)
+    await async_setup_entry(hass, entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
 
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     for seconds in (2, 3, 5, 10):
-        await _tick(hass, freezer, seconds)
+        await async_poll(hass, freezer, seconds)
         assert sim.running() == []
-        assert _state(hass, SWITCH_1) == STATE_ON
-    await _tick(hass, freezer, 20)
+        assert entity_state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 20)
     assert sim.running() != []
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_switch(hass, SWITCH_1, on=False)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     for seconds in (2, 3, 5):
-        await _tick(hass, freezer, seconds)
+        await async_poll(hass, freezer, seconds)
         assert sim.running() != []
-        assert _state(hass, SWITCH_1) == STATE_OFF
-    await _tick(hass, freezer, 10)
+        assert entity_state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 10)
     assert sim.running() == []
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
     # The windows of both commands pass without any complaint.
-    await _tick(hass, freezer, 200)
+    await async_poll(hass, freezer, 200)
     assert events == []
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_changing_mind_while_a_start_is_pending(
@@ -345,16 +308,16 @@ async def test_changing_mind_while_a_start_is_pending(
 ) -> None:
     """Turning off before the charge shows up cancels it with the stored id_tag."""
     sim, entry = slow_simulator
-    await _setup(hass, entry)
+    await async_setup_entry(hass, entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
 
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
-    await _tick(hass, freezer, 2)
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_poll(hass, freezer, 2)
+    await async_switch(hass, SWITCH_1, on=False)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert sim.pending_starts() == []
-    await _tick(hass, freezer, 200)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 200)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert sim.running() == []
     assert events == []
 
@@ -366,18 +329,18 @@ async def test_app_started_charge_is_refused(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A charge started from the Thor app cannot be stopped here, and the user is told."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     simulator.start_app_charge(chargebox_id, 1)
-    await _tick(hass, freezer, 60)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 60)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
     with pytest.raises(ServiceValidationError) as err:
-        await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
+        await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
     assert "Stop it from the Thor app or at the chargebox" in str(err.value)
     assert _sent(simulator, STOP) == 0
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 async def test_card_charge_is_stopped(
@@ -387,15 +350,15 @@ async def test_card_charge_is_stopped(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A charge started with an RFID card stops with the card's id_tag."""
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     transaction = simulator.start_rfid_charge(chargebox_id, 2, "04A1B2C3D4")
-    await _tick(hass, freezer, 60)
-    assert _state(hass, SWITCH_2) == STATE_ON
+    await async_poll(hass, freezer, 60)
+    assert entity_state(hass, SWITCH_2) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_2)
-    await _tick(hass, freezer, 2)
-    assert _state(hass, SWITCH_2) == STATE_OFF
+    await async_switch(hass, SWITCH_2, on=False)
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_2) == STATE_OFF
     assert simulator.finished[0]["id"] == transaction
     assert simulator.finished[0]["id_tag"] == "04A1B2C3D4"
 
@@ -407,18 +370,18 @@ async def test_id_tag_survives_reload(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A charge started before a reload is stopped after it."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
-    await _tick(hass, freezer, 2)
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_poll(hass, freezer, 2)
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    await _tick(hass, freezer, 2)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_switch(hass, SWITCH_1, on=False)
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert simulator.running(chargebox_id) == []
 
 
@@ -450,14 +413,14 @@ async def test_id_tag_survives_restart(
             }
         },
     }
-    await _setup(hass, sim_config_entry)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    await async_setup_entry(hass, sim_config_entry)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
 
-    await _switch(hass, SERVICE_TURN_OFF, SWITCH_1)
-    await _tick(hass, freezer, 2)
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    await async_switch(hass, SWITCH_1, on=False)
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert simulator.running(chargebox_id) == []
-    await _tick(hass, freezer, 60)
+    await async_poll(hass, freezer, 60)
     assert hass_storage[key]["data"] == {"charges": {}}
 
 
@@ -468,14 +431,14 @@ async def test_unload_during_confirmation(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Unloading while a command awaits confirmation leaves nothing running."""
-    entry = await _setup(hass, sim_config_entry)
+    entry = await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     simulator.chargeboxes[chargebox_id].reject_starts = True
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     assert await hass.config_entries.async_unload(entry.entry_id)
-    await _tick(hass, freezer, 200)
-    assert _state(hass, SWITCH_1) == STATE_UNAVAILABLE
+    await async_poll(hass, freezer, 200)
+    assert entity_state(hass, SWITCH_1) == STATE_UNAVAILABLE
     assert events == []
 
 
@@ -488,7 +451,7 @@ async def test_voice_turns_charging_on_and_off(
     """Asking the voice assistant to turn the switch on and off starts and stops."""
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "intent", {})
-    await _setup(hass, sim_config_entry)
+    await async_setup_entry(hass, sim_config_entry)
     (chargebox_id,) = simulator.chargeboxes
     async_expose_entity(hass, "conversation", SWITCH_1, True)
 
@@ -501,10 +464,10 @@ async def test_voice_turns_charging_on_and_off(
     )
     assert response.response_type is intent.IntentResponseType.ACTION_DONE
     await hass.async_block_till_done()
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     assert simulator.running(chargebox_id)[0]["connector"] == 1
 
-    await _tick(hass, freezer, 2)
+    await async_poll(hass, freezer, 2)
     response = await intent.async_handle(
         hass,
         "test",
@@ -514,7 +477,7 @@ async def test_voice_turns_charging_on_and_off(
     )
     assert response.response_type is intent.IntentResponseType.ACTION_DONE
     await hass.async_block_till_done()
-    assert _state(hass, SWITCH_1) == STATE_OFF
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert simulator.running(chargebox_id) == []
     assert _sent(simulator, START) == 1
     assert _sent(simulator, STOP) == 1
@@ -527,16 +490,16 @@ async def test_start_confirmed_by_the_last_poll(
 ) -> None:
     """A chargebox that starts just before the window ends still shows as charging."""
     sim, entry = await make_simulator(start_delay=110)
-    await _setup(hass, entry)
+    await async_setup_entry(hass, entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
-    await _switch(hass, SERVICE_TURN_ON, SWITCH_1)
+    await async_switch(hass, SWITCH_1, on=True)
     for seconds in (2, 3, 5, 10, 20, 60):
-        await _tick(hass, freezer, seconds)
+        await async_poll(hass, freezer, seconds)
         assert sim.running() == []
-        assert _state(hass, SWITCH_1) == STATE_ON
-    await _tick(hass, freezer, 20)
+        assert entity_state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 20)
     assert sim.running() != []
-    assert _state(hass, SWITCH_1) == STATE_ON
-    await _tick(hass, freezer, 300)
-    assert _state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 300)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
     assert events == []
