@@ -24,6 +24,7 @@ starts one charge only. Connector numbers are checked before anything is allocat
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -473,12 +474,8 @@ class ThorChargeController:
 
     def _check_connector(self, connector: int) -> None:
         """Refuse a connector the chargebox does not have, before allocating anything."""
-        count = len(self.coordinator.data.chargebox.connectors)
-        if (
-            not isinstance(connector, int)
-            or isinstance(connector, bool)
-            or not 1 <= connector <= count
-        ):
+        # The actions have already refused anything that is not a whole number.
+        if not 1 <= connector <= len(self.coordinator.data.chargebox.connectors):
             raise self._error("invalid_connector", connector, validation=True)
 
     def _check_online(self, connector: int) -> None:
@@ -525,19 +522,7 @@ class ThorChargeController:
         # Show a charge that did start as soon as Thor lists it.
         for cancel in self._refresh_timers.pop(connector, []):
             cancel()
-        self._refresh_timers[connector] = [
-            async_call_later(self.hass, delay, self._request_refresh)
-            for delay in CONFIRM_POLLS
-        ]
-
-    @callback
-    def _request_refresh(self, _now: datetime) -> None:
-        """Ask the coordinator for a reading (debounced)."""
-        self.entry.async_create_task(
-            self.hass,
-            self.coordinator.async_request_refresh(),
-            f"{DOMAIN} refresh after an unanswered start",
-        )
+        self._refresh_timers[connector] = self._at_confirm_polls(self._refresh_soon)
 
     @callback
     def _fire_failed(
@@ -556,13 +541,23 @@ class ThorChargeController:
         )
 
     @callback
-    def _refresh_soon(self) -> None:
-        """Ask the coordinator for fresh data after Thor contradicted it."""
+    def _refresh_soon(self, _now: datetime | None = None) -> None:
+        """Ask the coordinator for a reading soon (debounced).
+
+        After Thor contradicted the last reading, or after a start that may have begun
+        a charge without an answer.
+        """
         self.entry.async_create_task(
             self.hass,
             self.coordinator.async_request_refresh(),
-            f"{DOMAIN} refresh after refusal",
+            f"{DOMAIN} refresh",
         )
+
+    def _at_confirm_polls(
+        self, action: Callable[[datetime], None]
+    ) -> list[CALLBACK_TYPE]:
+        """Run `action` at each of `CONFIRM_POLLS`; return the cancel callbacks."""
+        return [async_call_later(self.hass, delay, action) for delay in CONFIRM_POLLS]
 
     @callback
     def _set_pending(
@@ -583,12 +578,9 @@ class ThorChargeController:
             awaiting_charge=awaiting_charge,
         )
         self._pending[connector] = pending
-        for delay in CONFIRM_POLLS:
-            pending.cancel_timers.append(
-                async_call_later(
-                    self.hass, delay, partial(self._poll, connector, pending, False)
-                )
-            )
+        pending.cancel_timers.extend(
+            self._at_confirm_polls(partial(self._poll, connector, pending, False))
+        )
         pending.cancel_timers.append(
             async_call_later(
                 self.hass,

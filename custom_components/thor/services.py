@@ -55,12 +55,10 @@ def _connector(value: Any) -> int:
     1, "1" and 2.0 are accepted; 1.5, "1.5", true and "one" are not (they used to be
     read as connector 1).
     """
-    number: float | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    elif isinstance(value, float):
+    number: float | None = None
+    if isinstance(value, float):
         number = value
     elif isinstance(value, str):
         try:
