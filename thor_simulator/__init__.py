@@ -30,9 +30,21 @@ Choices made where Thor's documentation is silent (see /work/shared/thor-api.md 
   `date_finished` by UTC calendar day, both dates inclusive.
 - `requests` logs `(method, request.path)` with the full, percent-decoded path, e.g.
   `("POST", "/latest/integration/charges/start")`; admin requests are not logged.
-  `request_counts` counts the same requests (total, per path) and the answers sent
-  (per status): `GET /_simulator/requests`, also in `GET /_simulator/state`;
+  `request_counts` counts the same requests and the answers sent (per status):
+  `GET /_simulator/requests`, also in `GET /_simulator/state`;
   `POST /_simulator/requests/reset` (or `reset_requests()`) clears log and counts.
+  Requests are counted three ways: `by_path` (path without the query string, so the
+  list `/latest/integration/chargeboxes` apart from each `.../chargeboxes/ID`),
+  `by_target` (path and query string as sent, e.g.
+  `/latest/integration/charges/running?chargebox=ID`) and `by_endpoint` (method,
+  route and query parameter names, ids not spelled out: `GET /chargeboxes`,
+  `GET /chargeboxes/{chargebox_id}`, `GET /charges/running`,
+  `GET /charges/running?chargebox`), e.g. for a benchmark of the polls::
+
+      {"total": 4, "by_path": {...}, "by_target": {...},
+       "by_endpoint": {"GET /chargeboxes": 1, "GET /chargeboxes/{chargebox_id}": 2,
+                       "GET /charges/running?chargebox": 1},
+       "by_status": {"200": 4}}
 
 Faults (`Faults`, `sim.faults`) make API answers misbehave: latency, hangs, dropped
 connections, proxy HTML, any status with a chosen body (`error_body`, or the exact
@@ -40,7 +52,10 @@ text of `error_raw_body` with `{api_key}`/`{id_tag}` filled in), the `Retry-Afte
 429s (`retry_after`, `retry_after_seconds`, or the exact `retry_after_header` such as
 "0", "1e9" or an HTTP date, also on the real start throttle), truncated JSON, and
 running charges left out while the chargebox still shows them occupied
-(`omit_running`); `count` and `path` limit them. Set them with
+(`omit_running`), a chargebox list without `occupied_connectors` and
+`reserved_connectors` (`omit_list_connectors`: Thor's docs of the list are truncated, so
+a client must fall back to `GET /chargeboxes/{id}`, which keeps them); `count` and `path`
+limit them. Set them with
 `POST /_simulator/faults {"status": 429, "retry_after_header": "0"}`, clear them with
 `DELETE /_simulator/faults`, or on the command line with `--fault NAME=VALUE`.
 """

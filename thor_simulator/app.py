@@ -84,6 +84,27 @@ def _drop(request: web.Request) -> web.Response:
     return web.Response()
 
 
+def _target(request: web.Request) -> str:
+    """Return the percent-decoded path and query string of a request."""
+    query = request.query_string
+    return f"{request.path}?{query}" if query else request.path
+
+
+def _endpoint(request: web.Request) -> str:
+    """Return `METHOD /route?names` of a request, for counting requests per endpoint.
+
+    The route is taken under the API prefix with its ids left as `{chargebox_id}`,
+    followed by the sorted names of the query parameters sent. E.g. `GET /chargeboxes`, `GET /chargeboxes/{chargebox_id}`, `GET
+    /charges/running?chargebox`; a path no route matches is kept as sent (under
+    the prefix), e.g. `GET /nope`.
+    """
+    resource = request.match_info.route.resource
+    route = request.path if resource is None else resource.canonical
+    route = route.removeprefix(API_PREFIX) or "/"
+    names = sorted(set(request.query))
+    return f"{request.method} {route}" + (f"?{'&'.join(names)}" if names else "")
+
+
 def _is_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
@@ -180,7 +201,11 @@ def build_app(sim: ThorSimulator) -> web.Application:
     async def api_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         """Log and count, then answer an API request."""
         sim.requests.append((request.method, request.path))
-        sim.request_counts.received(request.path)
+        sim.request_counts.received(
+            request.path,
+            target=_target(request),
+            endpoint=_endpoint(request),
+        )
         response = await answer(request, handler)
         transport = request.transport
         # A dropped connection (drop_connection, hang, stop) sent no answer.
@@ -278,7 +303,11 @@ def build_app(sim: ThorSimulator) -> web.Application:
                     and lng_min <= box.longitude <= lng_max
                 ):
                     continue
-            items.append(sim.chargebox_json(box.id))
+            item = sim.chargebox_json(box.id)
+            if request[FAULTS_KEY].omit_list_connectors:
+                item.pop("occupied_connectors", None)
+                item.pop("reserved_connectors", None)
+            items.append(item)
         return web.json_response(items)
 
     async def get_chargebox(request: web.Request) -> web.Response:

@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="inject a fault from the start (repeatable), e.g. status=429, "
         'retry_after_header=1e9, error_raw_body=\'{"message": "{api_key}"}\', '
-        "omit_running=true, path=/charges/running, count=1; every field of "
+        "omit_running=true, omit_list_connectors=true, path=/charges/running, "
+        "count=1; every field of "
         "thor_simulator.Faults works, and POST/DELETE /_simulator/faults change "
         "them live",
     )

@@ -12,6 +12,7 @@ _BOOLS = (
     "drop_connection",
     "retry_after",
     "omit_running",
+    "omit_list_connectors",
 )
 _OPTIONAL_STRINGS = ("path", "code", "error_raw_body")
 _INTEGERS = ("status", "count", "retry_after_seconds")
@@ -27,7 +28,8 @@ class Faults:
     `hang`, `drop_connection`, `html_error`, `status`, `malformed_json` that is set;
     `error_body`, `retry_after` and `retry_after_header` shape every error answer
     (real or injected), `error_raw_body` replaces the body of `status` answers and
-    `omit_running` empties running-charges answers that pass the key check.
+    `omit_running` empties running-charges answers that pass the key check;
+    `omit_list_connectors` strips the chargebox list's connector states.
     """
 
     latency: float = 0.0
@@ -67,6 +69,11 @@ class Faults:
     """`charges/running` answers list no charge (count 0) while the chargebox still
     shows its occupied connectors: an inconsistent poll. With `count`, restrict
     `path` to /charges/running to spoil that many polls only."""
+    omit_list_connectors: bool = False
+    """`GET /chargeboxes` (the list) leaves `occupied_connectors` and
+    `reserved_connectors` out of every item, as Thor's truncated docs of the list
+    allow; the single `GET /chargeboxes/{id}` keeps them. A client must then read
+    the connector states one chargebox at a time."""
 
     def set(self, **changes: Any) -> None:
         """Validate and apply changes; unknown names raise TypeError, bad values ValueError."""

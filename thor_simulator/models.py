@@ -205,14 +205,26 @@ class RequestCounts:
 
     total: int = 0
     by_path: Counter[str] = field(default_factory=Counter)
-    """Requests per full, percent-decoded path."""
+    """Requests per full, percent-decoded path (without the query string): the list
+    `/latest/integration/chargeboxes` apart from each `.../chargeboxes/{id}`."""
+    by_target: Counter[str] = field(default_factory=Counter)
+    """Requests per path and query string as sent, e.g.
+    `/latest/integration/charges/running?chargebox=ID`."""
+    by_endpoint: Counter[str] = field(default_factory=Counter)
+    """Requests per method, route and query parameter names, ids not spelled out:
+    `GET /chargeboxes`, `GET /chargeboxes/{chargebox_id}`, `GET /charges/running`,
+    `GET /charges/running?chargebox`, `POST /charges/start`, ..."""
     by_status: Counter[int] = field(default_factory=Counter)
     """Answers sent per HTTP status; dropped connections and hung requests have none."""
 
-    def received(self, path: str) -> None:
-        """Count a request as it arrives."""
+    def received(
+        self, path: str, *, target: str | None = None, endpoint: str | None = None
+    ) -> None:
+        """Count a request as it arrives (`target` and `endpoint` default to `path`)."""
         self.total += 1
         self.by_path[path] += 1
+        self.by_target[target or path] += 1
+        self.by_endpoint[endpoint or path] += 1
 
     def answered(self, status: int) -> None:
         """Count an answer that was sent."""
@@ -223,5 +235,7 @@ class RequestCounts:
         return {
             "total": self.total,
             "by_path": dict(sorted(self.by_path.items())),
+            "by_target": dict(sorted(self.by_target.items())),
+            "by_endpoint": dict(sorted(self.by_endpoint.items())),
             "by_status": {str(s): n for s, n in sorted(self.by_status.items())},
         }

@@ -42,6 +42,8 @@ async def test_state(api: Api, box: SimulatedChargebox) -> None:
     assert state["request_counts"] == {
         "total": 1,
         "by_path": {"/latest/integration/chargeboxes": 1},
+        "by_target": {"/latest/integration/chargeboxes": 1},
+        "by_endpoint": {"GET /chargeboxes": 1},
         "by_status": {"200": 1},
     }
 
@@ -103,6 +105,7 @@ async def test_new_faults(api: Api) -> None:
         '{"retry_after_header": "0\\r\\nX: 1"}',
         '{"error_raw_body": {}}',
         '{"omit_running": 1}',
+        '{"omit_list_connectors": "yes"}',
     ],
 )
 async def test_bad_faults(api: Api, body: str) -> None:

@@ -530,6 +530,10 @@ async def test_running_filter(api: Api, box: SimulatedChargebox) -> None:
     ]
     assert body["count"] == 1
     assert body["items"][0]["chargebox"] == other.id
+    body = (await api.call("GET", "/charges/running", params={"chargebox": box.id}))[1]
+    assert [(i["chargebox"], i["id_tag"]) for i in body["items"]] == [(box.id, "a")]
+    body = (await api.call("GET", "/charges/running", params={"chargebox": "nope"}))[1]
+    assert body == {"count": 0, "items": []}
     assert (await api.call("GET", "/charges/running"))[1]["count"] == 2
 
 

@@ -126,6 +126,8 @@ def test_faults_from_the_command_line() -> None:
             "--fault",
             'error_raw_body={"message": "{api_key}"}',
             "--fault=omit_running=true",
+            "--fault",
+            "omit_list_connectors=true",
         ]
     )
     sim = build_simulator(args)
@@ -133,6 +135,7 @@ def test_faults_from_the_command_line() -> None:
     assert sim.faults.retry_after_header == "Wed, 21 Oct 2015 07:28:00 GMT"
     assert sim.faults.error_raw_body == '{"message": "{api_key}"}'
     assert sim.faults.omit_running is True
+    assert sim.faults.omit_list_connectors is True
     sim._base_url = "http://127.0.0.1:1/latest/integration"
     sim._admin_url = "http://127.0.0.1:1/_simulator"
     assert "  Faults:    status=429, retry_after_header='Wed, 21" in banner(sim)

@@ -13,6 +13,14 @@ from thor_simulator.faults import parse_fault
 
 from .conftest import API_KEY, Api
 
+EMPTY_COUNTS = {
+    "total": 0,
+    "by_path": {},
+    "by_target": {},
+    "by_endpoint": {},
+    "by_status": {},
+}
+
 
 async def wait_for_requests(sim: ThorSimulator, count: int) -> None:
     """Yield to the loop until the server has received `count` API requests."""
@@ -396,6 +404,55 @@ async def test_omit_running_keeps_the_key_check(api: Api) -> None:
     assert len((await api.call("GET", "/chargeboxes"))[1]) == 1
 
 
+async def test_omit_list_connectors(api: Api, box: SimulatedChargebox) -> None:
+    sim = api.sim
+    other = sim.add_chargebox(alias="Off", active=False)
+    sim.start_rfid_charge(box.id, 2, "card")
+    sim.reserve(box.id, 1)
+    status, faults = await api.admin(
+        "POST", "/faults", json={"omit_list_connectors": True}
+    )
+    assert (status, faults["omit_list_connectors"]) == (200, True)
+    for params in (None, {"onlyactive": "false"}):
+        status, items, _ = await api.call("GET", "/chargeboxes", params=params)
+        assert status == 200
+        assert items
+        for item in items:
+            assert "occupied_connectors" not in item
+            assert "reserved_connectors" not in item
+            assert item["connectors"]  # everything else is still there
+    assert [item["id"] for item in items] == [box.id, other.id]
+    # The single read keeps them.
+    single = (await api.call("GET", f"/chargeboxes/{box.id}"))[1]
+    assert (single["occupied_connectors"], single["reserved_connectors"]) == ([2], [1])
+    # The admin state is not an API answer: it keeps them too.
+    state = (await api.admin("GET", "/state"))[1]
+    assert state["chargeboxes"][0]["occupied_connectors"] == [2]
+    assert sim.faults.active  # no count: it stays
+    await api.admin("DELETE", "/faults")
+    items = (await api.call("GET", "/chargeboxes"))[1]
+    assert (items[0]["occupied_connectors"], items[0]["reserved_connectors"]) == (
+        [2],
+        [1],
+    )
+
+
+async def test_omit_list_connectors_with_count(
+    api: Api, box: SimulatedChargebox
+) -> None:
+    api.sim.faults.set(omit_list_connectors=True, count=1)
+    # Errors keep their shape (checked before the handler).
+    assert (await api.call("GET", "/chargeboxes", key="bad"))[:2] == (
+        403,
+        {"message": "APIKeyNotFound"},
+    )
+    assert not api.sim.faults.active
+    assert "occupied_connectors" in (await api.call("GET", "/chargeboxes"))[1][0]
+    api.sim.faults.set(omit_list_connectors=True, path="/chargeboxes", count=1)
+    assert "occupied_connectors" not in (await api.call("GET", "/chargeboxes"))[1][0]
+    assert "occupied_connectors" in (await api.call("GET", "/chargeboxes"))[1][0]
+
+
 async def test_request_counts(api: Api, box: SimulatedChargebox) -> None:
     await api.call("GET", "/chargeboxes")
     await api.call("GET", f"/chargeboxes/{box.id}")
@@ -417,14 +474,77 @@ async def test_request_counts(api: Api, box: SimulatedChargebox) -> None:
             "/latest/integration/charges/running": 2,
             "/latest/integration/charges/stop": 1,
         },
+        "by_target": {
+            "/latest/integration/chargeboxes": 1,
+            f"/latest/integration/chargeboxes/{box.id}": 2,
+            "/latest/integration/charges/running": 2,
+            "/latest/integration/charges/stop": 1,
+        },
+        "by_endpoint": {
+            "GET /chargeboxes": 1,
+            "GET /chargeboxes/{chargebox_id}": 2,
+            "GET /charges/running": 2,
+            "POST /charges/stop": 1,
+        },
         # The dropped connection got no answer.
         "by_status": {"200": 3, "403": 1, "429": 1},
     }
     assert (await api.admin("GET", "/state"))[1]["request_counts"] == counts
     status, counts = await api.admin("POST", "/requests/reset")
-    assert (status, counts) == (200, {"total": 0, "by_path": {}, "by_status": {}})
+    assert (status, counts) == (200, EMPTY_COUNTS)
     assert api.sim.requests == []
     assert api.sim.request_counts.total == 0
+
+
+async def test_request_counts_tell_queries_and_ids_apart(api: Api) -> None:
+    """A benchmark tells the list from single reads, and filtered polls from the rest."""
+    sim = api.sim
+    other = sim.add_chargebox(alias="Other", chargebox_id="OTHER-ID")
+    box_id = next(iter(sim.chargeboxes))
+    await api.call("GET", "/chargeboxes")
+    await api.call("GET", "/chargeboxes", params={"onlyactive": "false"})
+    await api.call("GET", f"/chargeboxes/{box_id}")
+    await api.call("GET", f"/chargeboxes/{other.id}")
+    await api.call("GET", "/charges/running")
+    await api.call("GET", "/charges/running", params={"chargebox": box_id})
+    await api.call("GET", "/charges/running", params={"chargebox": other.id})
+    await api.call(
+        "GET", "/charges/finished", params={"to": "20260101", "from": "20260101"}
+    )
+    await api.call("GET", "/nope")
+    await api.call("DELETE", "/charges/running")
+    counts = (await api.admin("GET", "/requests"))[1]
+    assert counts["total"] == 10
+    assert counts["by_path"] == {
+        "/latest/integration/charges/finished": 1,
+        "/latest/integration/charges/running": 4,
+        "/latest/integration/chargeboxes": 2,
+        f"/latest/integration/chargeboxes/{box_id}": 1,
+        "/latest/integration/chargeboxes/OTHER-ID": 1,
+        "/latest/integration/nope": 1,
+    }
+    assert counts["by_target"] == {
+        "/latest/integration/charges/finished?to=20260101&from=20260101": 1,
+        "/latest/integration/charges/running": 2,
+        f"/latest/integration/charges/running?chargebox={box_id}": 1,
+        "/latest/integration/charges/running?chargebox=OTHER-ID": 1,
+        "/latest/integration/chargeboxes": 1,
+        "/latest/integration/chargeboxes?onlyactive=false": 1,
+        f"/latest/integration/chargeboxes/{box_id}": 1,
+        "/latest/integration/chargeboxes/OTHER-ID": 1,
+        "/latest/integration/nope": 1,
+    }
+    assert counts["by_endpoint"] == {
+        "DELETE /charges/running": 1,
+        "GET /chargeboxes": 1,
+        "GET /chargeboxes/{chargebox_id}": 2,
+        "GET /chargeboxes?onlyactive": 1,
+        "GET /charges/finished?from&to": 1,
+        "GET /charges/running": 1,
+        "GET /charges/running?chargebox": 2,
+        "GET /nope": 1,
+    }
+    assert counts["by_status"] == {"200": 8, "404": 1, "405": 1}
 
 
 async def test_request_counts_skip_hung_requests(
@@ -451,23 +571,32 @@ def test_reset_requests(sim: ThorSimulator) -> None:
     assert sim.request_counts.to_dict() == {
         "total": 1,
         "by_path": {"/x": 1},
+        "by_target": {"/x": 1},
+        "by_endpoint": {"/x": 1},
         "by_status": {"200": 1},
     }
     sim.reset_requests()
     assert sim.requests == []
-    assert sim.request_counts.to_dict() == {"total": 0, "by_path": {}, "by_status": {}}
+    assert sim.request_counts.to_dict() == EMPTY_COUNTS
 
 
 def test_new_faults_set_directly() -> None:
     faults = Faults()
-    faults.set(retry_after_header="1e9", error_raw_body="{}", omit_running=True)
+    faults.set(
+        retry_after_header="1e9",
+        error_raw_body="{}",
+        omit_running=True,
+        omit_list_connectors=True,
+    )
     assert faults.active
     data = faults.to_dict()
     assert (data["retry_after_header"], data["error_raw_body"]) == ("1e9", "{}")
     assert data["omit_running"] is True
+    assert data["omit_list_connectors"] is True
     faults.clear()
     assert (faults.retry_after_header, faults.error_raw_body) == (None, None)
     assert faults.omit_running is False
+    assert faults.omit_list_connectors is False
 
 
 @pytest.mark.parametrize(
@@ -478,6 +607,8 @@ def test_new_faults_set_directly() -> None:
         ("retry_after_header", "1\n"),
         ("error_raw_body", 1),
         ("omit_running", "yes"),
+        ("omit_list_connectors", 1),
+        ("omit_list_connectors", "true"),
     ],
 )
 def test_new_faults_reject_bad_values(name: str, value: object) -> None:
@@ -498,6 +629,8 @@ def test_new_faults_reject_bad_values(name: str, value: object) -> None:
             ("error_raw_body", '{"message": "{api_key}"}'),
         ),
         ("omit_running=TRUE", ("omit_running", True)),
+        ("omit_list_connectors=true", ("omit_list_connectors", True)),
+        ("omit_list_connectors=False", ("omit_list_connectors", False)),
         ("hang=false", ("hang", False)),
         ("latency=0.5", ("latency", 0.5)),
         ("path=/charges/running", ("path", "/charges/running")),
@@ -515,6 +648,7 @@ def test_parse_fault(spec: str, parsed: tuple[str, object]) -> None:
         ("status=x", ValueError),
         ("status=42", ValueError),
         ("omit_running=yes", ValueError),
+        ("omit_list_connectors=1", ValueError),
         ("latency=soon", ValueError),
         ("error_body=xml", ValueError),
         ("explode=1", TypeError),
