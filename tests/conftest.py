@@ -14,6 +14,7 @@ from unittest.mock import MagicMock, PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_API_KEY,
@@ -33,6 +34,7 @@ from custom_components.thor.const import (
     CONF_CHARGEBOX_ID,
     CONF_ENVIRONMENT,
     DOMAIN,
+    SUBENTRY_TYPE_CHARGEBOX,
 )
 from custom_components.thor.thor_api import Chargebox, ThorBackoff
 from custom_components.thor.thor_api.models import parse_running_charges
@@ -115,19 +117,45 @@ def load_json_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-@pytest.fixture
-def mock_config_entry() -> MockConfigEntry:
-    """Return the config entry of the chargebox in tests/fixtures/chargebox.json."""
+def chargebox_subentry(chargebox_id: str, title: str) -> ConfigSubentryData:
+    """Return the subentry data of one chargebox of an account entry."""
+    return ConfigSubentryData(
+        data={CONF_CHARGEBOX_ID: chargebox_id},
+        subentry_type=SUBENTRY_TYPE_CHARGEBOX,
+        title=title,
+        unique_id=chargebox_id,
+    )
+
+
+def account_entry(
+    *chargeboxes: tuple[str, str], base_url: str | None = None, api_key: str = API_KEY
+) -> MockConfigEntry:
+    """Return an account entry with a subentry per (chargebox id, title)."""
+    data = {CONF_API_KEY: api_key, CONF_ENVIRONMENT: "production"}
+    if base_url is not None:
+        data[CONF_BASE_URL] = base_url
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Garage",
-        unique_id=CHARGEBOX_ID,
-        data={
-            CONF_API_KEY: API_KEY,
-            CONF_ENVIRONMENT: "production",
-            CONF_CHARGEBOX_ID: CHARGEBOX_ID,
-        },
+        title="Thor",
+        version=2,
+        data=data,
+        subentries_data=[chargebox_subentry(*box) for box in chargeboxes],
     )
+
+
+def subentry_id(entry: MockConfigEntry, chargebox_id: str) -> str:
+    """Return the id of the subentry of a chargebox."""
+    return next(
+        subentry.subentry_id
+        for subentry in entry.subentries.values()
+        if subentry.unique_id == chargebox_id
+    )
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """Return an account entry with the chargebox in tests/fixtures/chargebox.json."""
+    return account_entry((CHARGEBOX_ID, "Garage"))
 
 
 @pytest.fixture
@@ -151,9 +179,9 @@ def mock_thor_client(
         client = client_class.return_value
         # A real back-off: the coordinator asks it before every poll.
         client.backoff = ThorBackoff()
-        client.get_chargebox.return_value = Chargebox.from_dict(
-            load_json_fixture(chargebox_fixture)
-        )
+        chargebox = Chargebox.from_dict(load_json_fixture(chargebox_fixture))
+        client.get_chargebox.return_value = chargebox
+        client.list_chargeboxes.return_value = [chargebox]
         client.running_charges.return_value = parse_running_charges(
             load_json_fixture(running_charges_fixture)
         )
@@ -187,16 +215,6 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 @pytest.fixture
 def sim_config_entry(simulator: ThorSimulator) -> MockConfigEntry:
-    """Return a config entry for the simulator's chargebox, through its base URL."""
+    """Return an account entry for the simulator's chargebox, through its base URL."""
     chargebox_id = next(iter(simulator.chargeboxes))
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Garage",
-        unique_id=chargebox_id,
-        data={
-            CONF_API_KEY: API_KEY,
-            CONF_ENVIRONMENT: "production",
-            CONF_CHARGEBOX_ID: chargebox_id,
-            CONF_BASE_URL: simulator.base_url,
-        },
-    )
+    return account_entry((chargebox_id, "Garage"), base_url=simulator.base_url)

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.thor.const import (
     CONF_BASE_URL,
-    CONF_CHARGEBOX_ID,
+    CONF_CHARGEBOX_IDS,
     CONF_ENVIRONMENT,
     DOMAIN,
 )
@@ -44,7 +44,7 @@ async def _add_through_flow(hass: HomeAssistant, simulator: ThorSimulator) -> st
     assert result["step_id"] == "chargebox"
     (chargebox_id,) = simulator.chargeboxes
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CHARGEBOX_ID: chargebox_id}
+        result["flow_id"], {CONF_CHARGEBOX_IDS: [chargebox_id]}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -125,7 +125,7 @@ async def test_flow_sets_up_a_working_device(
 async def test_second_flow_for_same_chargebox_aborts(
     hass: HomeAssistant, simulator: ThorSimulator
 ) -> None:
-    """Adding the same chargebox twice is refused as already configured."""
+    """The same account is not set up twice: its chargeboxes are configured."""
     await _add_through_flow(hass, simulator)
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
@@ -138,12 +138,8 @@ async def test_second_flow_for_same_chargebox_aborts(
             "advanced": {CONF_BASE_URL: simulator.base_url},
         },
     )
-    (chargebox_id,) = simulator.chargeboxes
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CHARGEBOX_ID: chargebox_id}
-    )
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "account_already_configured"
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     for entry in hass.config_entries.async_entries(DOMAIN):
         assert await hass.config_entries.async_unload(entry.entry_id)

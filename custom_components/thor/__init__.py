@@ -1,24 +1,41 @@
-"""The Thor integration: EV chargers managed by the Thor cloud (thor.tools)."""
+"""The Thor integration: EV chargers managed by the Thor cloud (thor.tools).
 
+One config entry per Thor account (its API key); each chargebox is a subentry with its
+own device. Entries of version 1 (one per chargebox) are folded into account entries
+when the integration starts, keeping every id.
+"""
+
+from types import MappingProxyType
 from typing import Final
 
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
-from .charge_control import ThorChargeController, async_remove_storage
-from .const import DOMAIN, base_url_from
-from .coordinator import (
-    ThorConfigEntry,
-    ThorDataUpdateCoordinator,
-    ThorRuntimeData,
-    async_delete_issues,
+from .charge_control import ThorChargeController
+from .const import (
+    CONF_CHARGEBOX_ID,
+    DOMAIN,
+    LOGGER,
+    SUBENTRY_TYPE_CHARGEBOX,
+    account_title,
+    base_url_from,
 )
+from .coordinator import ThorDataUpdateCoordinator, async_delete_issues
+from .errors import ISSUE_KEYS
+from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
+from .store import ThorChargeStore
 from .thor_api import (
     ThorBackoff,
     ThorClient,
@@ -40,18 +57,139 @@ BACKOFFS: Final[HassKey[dict[str, ThorBackoff]]] = HassKey(f"{DOMAIN}_backoffs")
 
 @callback
 def async_get_backoff(hass: HomeAssistant, entry_id: str) -> ThorBackoff:
-    """Return the back-off shared by everything a config entry sends to Thor."""
+    """Return the back-off shared by everything an account entry sends to Thor."""
     return hass.data.setdefault(BACKOFFS, {}).setdefault(entry_id, ThorBackoff())
 
 
+def _chargeboxes(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
+    """Return the chargebox subentries of an account entry, by chargebox id."""
+    return {
+        subentry.data[CONF_CHARGEBOX_ID]: subentry
+        for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
+    }
+
+
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the start and stop actions."""
+    """Fold entries of the one-entry-per-chargebox layout; register the actions."""
+    await async_migrate_entries(hass)
     async_setup_services(hass)
     return True
 
 
+async def async_migrate_entries(hass: HomeAssistant) -> None:
+    """Turn every version-1 entry into a chargebox of the account entry of its key.
+
+    The first entry of an account (enabled ones first) becomes the account entry; the
+    devices, entities and stored id_tags of the others move to it, with the same ids,
+    before those entries are removed.
+    """
+    entries = sorted(
+        hass.config_entries.async_entries(DOMAIN),
+        key=lambda entry: (entry.version == 1, entry.disabled_by is not None),
+    )
+    if not any(entry.version == 1 for entry in entries):
+        return
+    device_registry = dr.async_get(hass)
+    entity_registry = er.async_get(hass)
+    accounts: dict[tuple[str, str], ConfigEntry] = {}
+    for entry in entries:
+        account = (entry.data[CONF_API_KEY], base_url_from(entry.data))
+        if entry.version != 1:
+            accounts.setdefault(account, entry)
+            continue
+        parent = accounts.setdefault(account, entry)
+        all_disabled = all(
+            other.disabled_by is not None
+            for other in entries
+            if (other.data[CONF_API_KEY], base_url_from(other.data)) == account
+        )
+        chargebox_id: str = entry.data[CONF_CHARGEBOX_ID]
+        subentry = _chargeboxes(parent).get(chargebox_id)
+        if subentry is None:
+            subentry = ConfigSubentry(
+                data=MappingProxyType({CONF_CHARGEBOX_ID: chargebox_id}),
+                subentry_type=SUBENTRY_TYPE_CHARGEBOX,
+                title=entry.title,
+                unique_id=chargebox_id,
+            )
+            hass.config_entries.async_add_subentry(parent, subentry)
+        _move_registry_entries(
+            device_registry,
+            entity_registry,
+            entry,
+            parent,
+            subentry,
+            keep_disabled=all_disabled,
+        )
+        # Repairs are keyed by entry; the next poll raises them again if still true.
+        for key in ISSUE_KEYS:
+            ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
+        if parent is entry:
+            data = {
+                key: value
+                for key, value in entry.data.items()
+                if key != CONF_CHARGEBOX_ID
+            }
+            hass.config_entries.async_update_entry(
+                entry, data=data, title=account_title(data), version=2, unique_id=None
+            )
+            continue
+        # The id_tags of charges started before the upgrade must still stop them.
+        store = ThorChargeStore(hass, parent.entry_id)
+        await store.async_load()
+        moved = ThorChargeStore(hass, entry.entry_id)
+        await moved.async_load()
+        store.adopt(moved)
+        await store.async_save()
+        await moved.async_remove()
+        await hass.config_entries.async_remove(entry.entry_id)
+    LOGGER.info("Thor entries moved to one entry per Thor account")
+
+
+def _move_registry_entries(
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    entry: ConfigEntry,
+    parent: ConfigEntry,
+    subentry: ConfigSubentry,
+    *,
+    keep_disabled: bool,
+) -> None:
+    """Move a version-1 entry's device and entities to a chargebox subentry."""
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, entry.data[CONF_CHARGEBOX_ID]), entry.entry_id
+    )
+    for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id):
+        disabled_by = entity.disabled_by
+        if disabled_by is er.RegistryEntryDisabler.CONFIG_ENTRY and not keep_disabled:
+            # The registries keep "disabled with its entry" when an entity changes
+            # entry: the account entry is enabled, so say who disabled it instead.
+            disabled_by = (
+                er.RegistryEntryDisabler.DEVICE
+                if device is not None
+                else er.RegistryEntryDisabler.USER
+            )
+        entity_registry.async_update_entity(
+            entity.entity_id,
+            config_entry_id=parent.entry_id,
+            config_subentry_id=subentry.subentry_id,
+            disabled_by=disabled_by,
+        )
+    if device is None:
+        return
+    device_disabled_by = device.disabled_by
+    if device_disabled_by is dr.DeviceEntryDisabler.CONFIG_ENTRY and not keep_disabled:
+        device_disabled_by = dr.DeviceEntryDisabler.USER
+    device_registry.async_update_device(
+        device.id,
+        disabled_by=device_disabled_by,
+        new_config_entry_id=parent.entry_id,
+        new_config_subentry_id=subentry.subentry_id,
+    )
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool:
-    """Set up a Thor chargebox from a config entry."""
+    """Set up a Thor account and its chargeboxes."""
     try:
         client = ThorClient(
             session=async_get_clientsession(hass),
@@ -68,27 +206,71 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
         raise ConfigEntryError(
             translation_domain=DOMAIN, translation_key="invalid_base_url"
         ) from err
-    coordinator = ThorDataUpdateCoordinator(hass, entry, client)
-    await coordinator.async_config_entry_first_refresh()
-    charge_control = ThorChargeController(hass, entry, coordinator)
-    await charge_control.async_setup()
-    entry.runtime_data = ThorRuntimeData(
-        client=client, coordinator=coordinator, charge_control=charge_control
+    chargeboxes = _chargeboxes(entry)
+    store = ThorChargeStore(hass, entry.entry_id)
+    await store.async_load()
+    # A deleted chargebox subentry takes its stored id_tags with it.
+    if store.forget(store.chargeboxes - chargeboxes.keys()):
+        await store.async_save()
+    coordinator = ThorDataUpdateCoordinator(
+        hass,
+        entry,
+        client,
+        {
+            chargebox_id: subentry.title
+            for chargebox_id, subentry in chargeboxes.items()
+        },
     )
+    controllers = {
+        subentry.subentry_id: ThorChargeController(
+            hass,
+            entry,
+            coordinator=coordinator,
+            client=client,
+            store=store,
+            chargebox_id=chargebox_id,
+        )
+        for chargebox_id, subentry in chargeboxes.items()
+    }
+    for controller in controllers.values():
+        # Before the first poll: stored id_tags make it read the running charges.
+        controller.async_setup()
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = ThorRuntimeData(
+        client=client,
+        coordinator=coordinator,
+        store=store,
+        controllers=controllers,
+        settings=dict(entry.data),
+    )
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: ThorConfigEntry) -> None:
+    """Reload the entry when its settings or its chargeboxes changed (not its title)."""
+    runtime = entry.runtime_data
+    configured = {
+        controller.chargebox_id for controller in runtime.controllers.values()
+    }
+    if runtime.settings != entry.data or configured != _chargeboxes(entry).keys():
+        hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool:
     """Unload a config entry."""
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        # Nobody polls the chargebox any more, so nothing would clear them.
-        async_delete_issues(hass, entry.entry_id)
+        # Nobody polls the account any more, so nothing would clear them; this
+        # also removes those of a chargebox whose subentry was just deleted.
+        async_delete_issues(
+            hass, entry.entry_id, entry.runtime_data.coordinator.chargeboxes
+        )
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> None:
     """Remove the repair issues and the stored id_tags of a deleted config entry."""
-    async_delete_issues(hass, entry.entry_id)
+    async_delete_issues(hass, entry.entry_id, _chargeboxes(entry))
     hass.data.get(BACKOFFS, {}).pop(entry.entry_id, None)
-    await async_remove_storage(hass, entry.entry_id)
+    await ThorChargeStore(hass, entry.entry_id).async_remove()

@@ -10,11 +10,12 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ThorConfigEntry, ThorData
-from .entity import ThorConnectorEntity, ThorEntity, async_add_connector_listener
+from .coordinator import ThorData
+from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
+from .runtime import ThorConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -64,22 +65,22 @@ async def async_setup_entry(
     entry: ThorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the binary sensors of a chargebox and of each of its connectors."""
+    """Set up the binary sensors of each chargebox and of each of its connectors."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        ThorBinarySensorEntity(coordinator, description)
-        for description in CHARGEBOX_BINARY_SENSORS
-    )
-
-    @callback
-    def _add_connectors(connectors: list[int]) -> None:
-        async_add_entities(
-            ThorConnectorBinarySensorEntity(coordinator, description, connector)
-            for connector in connectors
+    async_setup_chargebox_entities(
+        entry,
+        async_add_entities,
+        lambda controller: (
+            ThorBinarySensorEntity(coordinator, controller.chargebox_id, description)
+            for description in CHARGEBOX_BINARY_SENSORS
+        ),
+        lambda controller, connector: (
+            ThorConnectorBinarySensorEntity(
+                coordinator, controller.chargebox_id, description, connector
+            )
             for description in CONNECTOR_BINARY_SENSORS
-        )
-
-    entry.async_on_unload(async_add_connector_listener(coordinator, _add_connectors))
+        ),
+    )
 
 
 class ThorBinarySensorEntity(ThorEntity, BinarySensorEntity):
@@ -91,7 +92,9 @@ class ThorBinarySensorEntity(ThorEntity, BinarySensorEntity):
     @override
     def is_on(self) -> bool | None:
         """Return the state of the binary sensor."""
-        return self.entity_description.is_on_fn(self.coordinator.data)
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.is_on_fn(reading)
 
 
 class ThorConnectorBinarySensorEntity(ThorConnectorEntity, BinarySensorEntity):
@@ -103,4 +106,6 @@ class ThorConnectorBinarySensorEntity(ThorConnectorEntity, BinarySensorEntity):
     @override
     def is_on(self) -> bool | None:
         """Return the state of the binary sensor."""
-        return self.entity_description.is_on_fn(self.coordinator.data, self.connector)
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.is_on_fn(reading, self.connector)

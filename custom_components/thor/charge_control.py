@@ -2,17 +2,19 @@
 
 Thor returns an `id_tag` for every API start and needs it again to stop the charge, but
 running charges show `id_tag: null` for API and app starts. The id_tag is therefore kept
-in a `Store` (`thor.<entry_id>`), written before the start returns, and forgotten only
+in the entry's store (`store.py`), written before the start returns, and forgotten only
 once the charge is confirmed gone: the connector free on the chargebox *and* absent from
 running charges over `GONE_READINGS` readings (one inconsistent answer proves nothing), or
 another charge running there. A start whose answer is lost has no id_tag to keep: the user
 is told the charge may have started and must then be stopped outside Home Assistant.
 
 A 200 from Thor only means "forwarded to the chargebox". After a command the switch
-shows the requested state at once (pending) and the coordinator is polled at
-`CONFIRM_POLLS`; a refresh that still shows the old state does not flip the switch back.
-When `CONFIRM_WINDOW` passes without confirmation the switch shows the real state again,
-one warning is logged and `thor_command_failed` is fired.
+shows the requested state at once (pending), and this chargebox's running charges alone
+(one request) are read every `CONFIRM_INTERVAL` for `CONFIRM_FAST_PERIOD`, then every
+`CONFIRM_SLOW_INTERVAL`: a chargebox that acts after d seconds is confirmed by d + 2 s. A
+reading that still shows the old state does not flip the switch back. When
+`CONFIRM_WINDOW` passes without confirmation the switch shows the real state again, one
+warning is logged and `thor_command_failed` is fired.
 
 Commands on one connector are serialised by a lock, and the switch and the actions make
 their decision under it: a stop issued while a start is in flight waits for the start's
@@ -24,13 +26,13 @@ starts one charge only. Connector numbers are checked before anything is allocat
 """
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -41,21 +43,34 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
+from .coordinator import ThorData, ThorDataUpdateCoordinator
 from .errors import FailureKind, classify
-from .thor_api import ThorError, ThorNotInTransactionError, ThorWrongTransactionError
+from .store import ChargeRecord, ThorChargeStore
+from .thor_api import (
+    ThorClient,
+    ThorError,
+    ThorNotInTransactionError,
+    ThorWrongTransactionError,
+)
 
-if TYPE_CHECKING:
-    from .coordinator import ThorConfigEntry, ThorData, ThorDataUpdateCoordinator
-
-STORAGE_VERSION: Final = 1
 EVENT_COMMAND_FAILED: Final = f"{DOMAIN}_command_failed"
 
-CONFIRM_POLLS: Final = (2.0, 5.0, 10.0, 20.0, 40.0)
-"""Seconds after a command at which the coordinator is refreshed."""
+CONFIRM_INTERVAL: Final = 1.5
+"""Seconds between reads of the running charges while a command awaits confirmation.
+
+Under 2 s, so that a chargebox acting after d seconds is confirmed by d + 2 s even with
+the time the read itself takes.
+"""
+CONFIRM_FAST_PERIOD: Final = 60.0
+"""Seconds after a command during which `CONFIRM_INTERVAL` holds.
+
+Chargeboxes usually act within seconds; a minute also covers a slow plug-in check.
+"""
+CONFIRM_SLOW_INTERVAL: Final = 10.0
+"""Seconds between reads after `CONFIRM_FAST_PERIOD`, until `CONFIRM_WINDOW` ends."""
 CONFIRM_WINDOW: Final = 120.0
 """Seconds a command may take to show up in running charges."""
 UNCONFIRMED_TAG_TTL: Final = timedelta(minutes=15)
@@ -69,18 +84,6 @@ _VALIDATION_KEYS: Final = frozenset(
 )
 # After these Thor contradicted the last reading: read again.
 _STALE_KEYS: Final = frozenset({"already_charging", "not_charging"})
-
-
-def storage_key(entry_id: str) -> str:
-    """Return the storage key of a config entry's id_tags."""
-    return f"{DOMAIN}.{entry_id}"
-
-
-async def async_remove_storage(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the stored id_tags of a removed config entry."""
-    await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, storage_key(entry_id)
-    ).async_remove()
 
 
 class ChargeCommand(StrEnum):
@@ -114,57 +117,12 @@ class ChargeResult:
 
 
 @dataclass(kw_only=True, slots=True)
-class _ChargeRecord:
-    """The id_tag of a charge this integration started."""
-
-    id_tag: str
-    transaction: int | None = None
-    confirmed: bool = False
-    """True once running charges showed the charge."""
-    requested: datetime
-    stop_requested: bool = False
-    """A stop was asked before the chargebox began the charge: send it when it does."""
-    gone_readings: int = 0
-    """Consecutive readings that showed no charge on the connector (not stored)."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the record as stored."""
-        return {
-            "id_tag": self.id_tag,
-            "transaction": self.transaction,
-            "confirmed": self.confirmed,
-            "requested": self.requested.isoformat(),
-            "stop_requested": self.stop_requested,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> _ChargeRecord | None:
-        """Return a stored record, None when it is damaged."""
-        if not isinstance(data, dict):
-            return None
-        id_tag = data.get("id_tag")
-        transaction = data.get("transaction")
-        requested = dt_util.parse_datetime(str(data.get("requested")))
-        if not isinstance(id_tag, str) or not id_tag:
-            return None
-        if isinstance(transaction, bool) or not isinstance(transaction, int):
-            transaction = None
-        return cls(
-            id_tag=id_tag,
-            transaction=transaction,
-            confirmed=data.get("confirmed") is True,
-            requested=requested or dt_util.utcnow(),
-            stop_requested=data.get("stop_requested") is True,
-        )
-
-
-@dataclass(kw_only=True, slots=True)
 class _Pending:
     """A command Thor accepted that running charges do not show yet."""
 
     command: ChargeCommand
     result: ChargeResult
-    sent_on: ThorData
+    sent_on: ThorData | None
     """The data shown when the command was sent: it cannot confirm the command."""
     awaiting_charge: bool = False
     """A stop kept until the charge begins: "not charging" does not confirm it."""
@@ -188,51 +146,43 @@ class ThorChargeController:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ThorConfigEntry,
+        entry: ConfigEntry,
+        *,
         coordinator: ThorDataUpdateCoordinator,
+        client: ThorClient,
+        store: ThorChargeStore,
+        chargebox_id: str,
     ) -> None:
-        """Prepare the controller; call `async_setup` before use."""
+        """Prepare the controller; call `async_setup` before the first poll."""
         self.hass = hass
         self.entry = entry
         self.coordinator = coordinator
-        self._store = Store[dict[str, Any]](
-            hass,
-            STORAGE_VERSION,
-            storage_key(entry.entry_id),
-            private=True,
-            atomic_writes=True,
-        )
-        self._stored: dict[str, Any] = {}
-        self._records: dict[int, _ChargeRecord] = {}
+        self.client = client
+        self.chargebox_id = chargebox_id
+        self._store = store
+        self._records = store.records(chargebox_id)
         self._pending: dict[int, _Pending] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._unanswered: dict[int, datetime] = {}
         """Connectors whose start got no answer, and when."""
-        self._refresh_timers: dict[int, list[CALLBACK_TYPE]] = {}
-        """Quick refreshes after an unanswered start, by connector."""
+        self._watch_since: datetime | None = None
+        """When the current run of quick reads began; None when none runs."""
+        self._watch_timer: CALLBACK_TYPE | None = None
         self._deferred_stops: set[int] = set()
         self._last_reading: ThorData | None = None
 
-    @property
-    def chargebox_id(self) -> str:
-        """Return the id of the controlled chargebox."""
-        return self.coordinator.chargebox_id
+    @callback
+    def async_setup(self) -> None:
+        """Follow the coordinator; charges may have ended while Home Assistant was off.
 
-    async def async_setup(self) -> None:
-        """Load the stored id_tags and follow the coordinator."""
-        stored = await self._store.async_load()
-        charges = stored.get("charges") if isinstance(stored, dict) else None
-        self._stored = charges if isinstance(charges, dict) else {}
-        mine = self._stored.get(self.chargebox_id)
-        if isinstance(mine, dict):
-            for key, value in mine.items():
-                if (
-                    key.isdigit()
-                    and (record := _ChargeRecord.from_dict(value)) is not None
-                ):
-                    self._records[int(key)] = record
+        Called before the first poll, so that the stored id_tags make it read the
+        running charges.
+        """
         self.entry.async_on_unload(
             self.coordinator.async_add_listener(self._async_handle_coordinator_update)
+        )
+        self.entry.async_on_unload(
+            self.coordinator.async_add_charge_watcher(self._wants_charges)
         )
         self.entry.async_on_unload(
             self.hass.bus.async_listen(
@@ -240,8 +190,10 @@ class ThorChargeController:
             )
         )
         self.entry.async_on_unload(self._async_cancel_pending)
-        # Charges may have ended while Home Assistant was not running.
-        self._async_handle_coordinator_update()
+
+    def _wants_charges(self) -> bool:
+        """Return whether polls must read running charges for this chargebox."""
+        return bool(self._records or self._pending or self._unanswered)
 
     @callback
     def _async_cancel_pending(self, _event: Event | None = None) -> None:
@@ -249,10 +201,10 @@ class ThorChargeController:
         for pending in self._pending.values():
             pending.cancel()
         self._pending.clear()
-        for timers in self._refresh_timers.values():
-            for cancel in timers:
-                cancel()
-        self._refresh_timers.clear()
+        if self._watch_timer is not None:
+            self._watch_timer()
+            self._watch_timer = None
+        self._watch_since = None
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Return the stored charges and the commands awaiting confirmation."""
@@ -269,12 +221,26 @@ class ThorChargeController:
                 str(connector): since.isoformat()
                 for connector, since in sorted(self._unanswered.items())
             },
-            "rate_limited_for": self.coordinator.client.backoff.remaining(),
+            "rate_limited_for": self.client.backoff.remaining(),
         }
+
+    @property
+    def reading(self) -> ThorData | None:
+        """Return the last reading of the chargebox, None if Thor did not list it."""
+        # None until the first poll succeeded, whatever the type says.
+        data = self.coordinator.data
+        return None if data is None else data.get(self.chargebox_id)
+
+    def _current(self, connector: int) -> ThorData:
+        """Return the last reading, refusing a command when there is none."""
+        if (reading := self.reading) is None:
+            raise self._error("chargebox_unavailable", connector)
+        return reading
 
     def charging(self, connector: int) -> bool:
         """Return whether Thor shows a transaction on the connector."""
-        return self.coordinator.data.is_occupied(connector)
+        reading = self.reading
+        return reading is not None and reading.is_occupied(connector)
 
     def pending(self, connector: int) -> bool | None:
         """Return the state a command awaiting confirmation asked for, else None."""
@@ -308,17 +274,15 @@ class ThorChargeController:
             if pending is None and self.charging(connector):
                 raise self._error("already_charging", connector, validation=True)
             try:
-                id_tag = await self.coordinator.client.start_charge(
-                    self.chargebox_id, connector
-                )
+                id_tag = await self.client.start_charge(self.chargebox_id, connector)
             except ThorError as err:
                 raise self._command_failed(err, connector, ChargeCommand.START) from err
             self._unanswered.pop(connector, None)
-            self._records[connector] = _ChargeRecord(
+            self._records[connector] = ChargeRecord(
                 id_tag=id_tag, requested=dt_util.utcnow()
             )
             # The id_tag is the only way to stop this charge: on disk before returning.
-            await self._async_save()
+            await self._store.async_save()
             result = ChargeResult(id_tag=id_tag, transaction=None)
             self._set_pending(connector, ChargeCommand.START, result)
             return result
@@ -340,7 +304,7 @@ class ThorChargeController:
             if skip_if_off and not self.is_on(connector):
                 return None
             self._check_online(connector)
-            charge = self.coordinator.data.charges.get(connector)
+            charge = self._current(connector).charges.get(connector)
             record = self._records.get(connector)
             if charge is not None and charge.id_tag:
                 id_tag, transaction = charge.id_tag, charge.id
@@ -370,7 +334,7 @@ class ThorChargeController:
                     connector,
                 )
                 record.stop_requested = True
-                await self._async_save()
+                await self._store.async_save()
             except ThorError as err:
                 raise self._command_failed(err, connector, ChargeCommand.STOP) from err
             result = ChargeResult(id_tag=id_tag, transaction=transaction)
@@ -387,7 +351,7 @@ class ThorChargeController:
         self, connector: int, id_tag: str, transaction: int | None
     ) -> None:
         """Send a stop; retry without the transaction number if Thor refuses it."""
-        client = self.coordinator.client
+        client = self.client
         try:
             await client.stop_charge(self.chargebox_id, connector, id_tag, transaction)
         except ThorWrongTransactionError:
@@ -411,7 +375,7 @@ class ThorChargeController:
                     return
                 # Sent once: a refusal is reported, not retried on every poll.
                 record.stop_requested = False
-                await self._async_save()
+                await self._store.async_save()
                 try:
                     await self._async_send_stop(
                         connector, record.id_tag, record.transaction
@@ -448,7 +412,7 @@ class ThorChargeController:
 
     def _name(self) -> str:
         """Return the chargebox name used in messages."""
-        return self.coordinator.chargebox_name
+        return self.coordinator.name_of(self.chargebox_id)
 
     def _error(
         self,
@@ -467,7 +431,11 @@ class ThorChargeController:
                 "chargebox": self._name(),
                 "chargebox_id": self.chargebox_id,
                 "connector": str(connector),
-                "count": str(len(self.coordinator.data.chargebox.connectors)),
+                "count": str(
+                    0
+                    if (reading := self.reading) is None
+                    else len(reading.chargebox.connectors)
+                ),
                 **placeholders,
             },
         )
@@ -475,12 +443,12 @@ class ThorChargeController:
     def _check_connector(self, connector: int) -> None:
         """Refuse a connector the chargebox does not have, before allocating anything."""
         # The actions have already refused anything that is not a whole number.
-        if not 1 <= connector <= len(self.coordinator.data.chargebox.connectors):
+        if not 1 <= connector <= len(self._current(connector).chargebox.connectors):
             raise self._error("invalid_connector", connector, validation=True)
 
     def _check_online(self, connector: int) -> None:
         """Refuse a command an offline chargebox could not receive."""
-        if self.coordinator.data.chargebox.connected is False:
+        if self._current(connector).chargebox.connected is False:
             raise self._error("chargebox_offline", connector)
 
     def _command_failed(
@@ -491,7 +459,7 @@ class ThorChargeController:
         if failure.kind is FailureKind.AUTH:
             self.entry.async_start_reauth(self.hass)
         if failure.key in _STALE_KEYS:
-            self._refresh_soon()
+            self._read_soon()
         if command is ChargeCommand.START and failure.kind in (
             FailureKind.TRANSIENT,
             FailureKind.MALFORMED,
@@ -520,9 +488,7 @@ class ThorChargeController:
         )
         self._fire_failed(connector, ChargeCommand.START, FailureReason.NO_ANSWER)
         # Show a charge that did start as soon as Thor lists it.
-        for cancel in self._refresh_timers.pop(connector, []):
-            cancel()
-        self._refresh_timers[connector] = self._at_confirm_polls(self._refresh_soon)
+        self._watch()
 
     @callback
     def _fire_failed(
@@ -541,23 +507,75 @@ class ThorChargeController:
         )
 
     @callback
-    def _refresh_soon(self, _now: datetime | None = None) -> None:
-        """Ask the coordinator for a reading soon (debounced).
-
-        After Thor contradicted the last reading, or after a start that may have begun
-        a charge without an answer.
-        """
+    def _read_soon(self) -> None:
+        """Read the running charges now: Thor contradicted the last reading."""
         self.entry.async_create_task(
-            self.hass,
-            self.coordinator.async_request_refresh(),
-            f"{DOMAIN} refresh",
+            self.hass, self._async_read_charges(), f"{DOMAIN} read running charges"
         )
 
-    def _at_confirm_polls(
-        self, action: Callable[[datetime], None]
-    ) -> list[CALLBACK_TYPE]:
-        """Run `action` at each of `CONFIRM_POLLS`; return the cancel callbacks."""
-        return [async_call_later(self.hass, delay, action) for delay in CONFIRM_POLLS]
+    async def _async_read_charges(self) -> None:
+        """Read this chargebox's running charges (1 request) and show them."""
+        read = self.coordinator.next_read()
+        try:
+            charges = await self.client.running_charges(self.chargebox_id)
+        except ThorError as err:
+            # The polls report failures; this read only hurries a confirmation.
+            LOGGER.debug(
+                "Reading the running charges of %s failed: %s",
+                self._name(),
+                classify(err).error,
+            )
+            return
+        self.coordinator.async_set_running_charges(self.chargebox_id, charges, read)
+
+    def _watching(self) -> bool:
+        """Return whether a command or an unanswered start awaits the chargebox."""
+        now = dt_util.utcnow()
+        return bool(self._pending) or any(
+            (now - since).total_seconds() < CONFIRM_WINDOW
+            for since in self._unanswered.values()
+        )
+
+    @callback
+    def _watch(self) -> None:
+        """Start a run of quick reads, until nothing awaits the chargebox."""
+        self._watch_since = dt_util.utcnow()
+        self._schedule_read(CONFIRM_INTERVAL)
+
+    @callback
+    def _schedule_read(self, delay: float) -> None:
+        """Read the running charges in `delay` seconds (replacing a planned read)."""
+        if self._watch_timer is not None:
+            self._watch_timer()
+        self._watch_timer = async_call_later(self.hass, delay, self._read_now)
+
+    @callback
+    def _read_now(self, _now: datetime) -> None:
+        """Run the planned quick read."""
+        self._watch_timer = None
+        self.entry.async_create_task(
+            self.hass, self._async_quick_read(), f"{DOMAIN} confirmation read"
+        )
+
+    async def _async_quick_read(self) -> None:
+        """Read the running charges and plan the next read while something awaits."""
+        if not self._watching() or self._watch_since is None:
+            self._watch_since = None
+            return
+        if (wait := self.client.backoff.remaining()) > 0:
+            # Thor asked for silence: the confirmation waits with everything else.
+            self._schedule_read(wait)
+            return
+        await self._async_read_charges()
+        if self._watch_timer is not None:
+            return  # A new command planned its own reads meanwhile.
+        if not self._watching():
+            self._watch_since = None
+            return
+        elapsed = (dt_util.utcnow() - self._watch_since).total_seconds()
+        self._schedule_read(
+            CONFIRM_INTERVAL if elapsed < CONFIRM_FAST_PERIOD else CONFIRM_SLOW_INTERVAL
+        )
 
     @callback
     def _set_pending(
@@ -574,42 +592,32 @@ class ThorChargeController:
         pending = _Pending(
             command=command,
             result=result,
-            sent_on=self.coordinator.data,
+            sent_on=self.reading,
             awaiting_charge=awaiting_charge,
         )
         self._pending[connector] = pending
-        pending.cancel_timers.extend(
-            self._at_confirm_polls(partial(self._poll, connector, pending, False))
-        )
         pending.cancel_timers.append(
             async_call_later(
-                self.hass,
-                CONFIRM_WINDOW,
-                partial(self._poll, connector, pending, True),
+                self.hass, CONFIRM_WINDOW, partial(self._expire, connector, pending)
             )
         )
+        self._watch()
         self.coordinator.async_update_listeners()
 
     @callback
-    def _poll(
-        self, connector: int, pending: _Pending, final: bool, _now: datetime
-    ) -> None:
-        """Refresh the coordinator to see whether a command took effect."""
+    def _expire(self, connector: int, pending: _Pending, _now: datetime) -> None:
+        """Give a command a last reading at the end of its window."""
         self.entry.async_create_task(
             self.hass,
-            self._async_poll(connector, pending, final),
-            f"{DOMAIN} {pending.command} confirmation poll",
+            self._async_expire(connector, pending),
+            f"{DOMAIN} {pending.command} confirmation deadline",
         )
 
-    async def _async_poll(self, connector: int, pending: _Pending, final: bool) -> None:
-        """Confirm the command from fresh data; at the deadline, give up on it."""
-        await self.coordinator.async_refresh()
+    async def _async_expire(self, connector: int, pending: _Pending) -> None:
+        """Read once more; give up on the command if it is still not confirmed."""
+        if self._pending.get(connector) is pending:
+            await self._async_read_charges()
         if self._pending.get(connector) is not pending:
-            return
-        # Listeners hear only of changed data: a poll equal to the last one may
-        # still be the first one after the command.
-        self._async_confirm(connector)
-        if not final or self._pending.get(connector) is not pending:
             return
         pending.cancel()
         del self._pending[connector]
@@ -637,8 +645,9 @@ class ThorChargeController:
             pending is not None
             and not pending.awaiting_charge
             and self.coordinator.last_update_success
-            and self.coordinator.data is not pending.sent_on
-            and self.charging(connector) is pending.target
+            and (reading := self.reading) is not None
+            and reading is not pending.sent_on
+            and reading.is_occupied(connector) is pending.target
         ):
             LOGGER.debug(
                 "Thor confirmed %s on connector %s", pending.command, connector
@@ -649,13 +658,16 @@ class ThorChargeController:
     @callback
     def _async_handle_coordinator_update(self) -> None:
         """Confirm pending commands and keep the stored id_tags in step with Thor."""
-        if not self.coordinator.last_update_success:
+        if (
+            not self.coordinator.last_update_success
+            or (reading := self.reading) is None
+        ):
             return
         for connector in list(self._pending):
             self._async_confirm(connector)
-        if self._reconcile():
+        if self._reconcile(reading):
             self.entry.async_create_task(
-                self.hass, self._async_save(), f"{DOMAIN} save id_tags"
+                self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
             )
         for connector, record in self._records.items():
             if (
@@ -670,9 +682,8 @@ class ThorChargeController:
                     f"{DOMAIN} stop a charge switched off while starting",
                 )
 
-    def _reconcile(self) -> bool:
+    def _reconcile(self, data: ThorData) -> bool:
         """Update the stored records from a reading; return True if they changed."""
-        data = self.coordinator.data
         # Listeners also hear of pending-state changes: count each reading once.
         fresh = data is not self._last_reading
         self._last_reading = data
@@ -718,14 +729,3 @@ class ThorChargeController:
             if not data.is_occupied(connector) and now - since > UNCONFIRMED_TAG_TTL:
                 del self._unanswered[connector]
         return changed
-
-    async def _async_save(self) -> None:
-        """Write the id_tags of this chargebox, keeping other chargeboxes' ones."""
-        if self._records:
-            self._stored[self.chargebox_id] = {
-                str(connector): record.as_dict()
-                for connector, record in sorted(self._records.items())
-            }
-        else:
-            self._stored.pop(self.chargebox_id, None)
-        await self._store.async_save({"charges": dict(self._stored)})

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 import logging
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from .thor_api import DEVELOPMENT_BASE_URL, PRODUCTION_BASE_URL
 
@@ -11,6 +12,11 @@ DOMAIN: Final = "thor"
 LOGGER = logging.getLogger(__package__)
 
 CONF_CHARGEBOX_ID: Final = "chargebox_id"
+"""Chargebox id in a chargebox subentry's data (and, before version 2, an entry's)."""
+CONF_CHARGEBOX_IDS: Final = "chargebox_ids"
+"""The chargeboxes picked in the config flow's multi-select."""
+SUBENTRY_TYPE_CHARGEBOX: Final = "chargebox"
+"""Each chargebox of an account entry is a config subentry of this type."""
 CONF_ENVIRONMENT: Final = "environment"
 CONF_BASE_URL: Final = "base_url"
 """Custom API base URL (advanced); when set it wins over the environment."""
@@ -37,3 +43,12 @@ def base_url_from(data: Mapping[str, Any]) -> str:
         data.get(CONF_ENVIRONMENT, ENVIRONMENT_PRODUCTION),
         ENVIRONMENTS[ENVIRONMENT_PRODUCTION],
     )
+
+
+def account_title(data: Mapping[str, Any]) -> str:
+    """Return the automatic title of an account entry: "Thor", plus where it is."""
+    if base_url := data.get(CONF_BASE_URL):
+        return f"Thor ({urlsplit(str(base_url)).hostname or base_url})"
+    if data.get(CONF_ENVIRONMENT) == ENVIRONMENT_DEVELOPMENT:
+        return "Thor (development)"
+    return "Thor"

@@ -10,7 +10,7 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_BASE_URL
-from .coordinator import ThorConfigEntry
+from .runtime import ThorConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -54,13 +54,18 @@ def _data(data: Any) -> Any:
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ThorConfigEntry
 ) -> dict[str, Any]:
-    """Return diagnostics for a config entry."""
-    coordinator = entry.runtime_data.coordinator
+    """Return diagnostics for an account entry and each of its chargeboxes."""
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
     return {
         "entry": {
             "title": entry.title,
-            "unique_id": entry.unique_id,
+            "version": entry.version,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "chargeboxes": [
+                {"title": subentry.title, **subentry.data}
+                for subentry in entry.subentries.values()
+            ],
         },
         "coordinator": {
             "last_update_success": coordinator.last_update_success,
@@ -69,9 +74,17 @@ async def async_get_config_entry_diagnostics(
                 if coordinator.update_interval
                 else None
             ),
+            "listed_chargeboxes": len(coordinator.data.chargeboxes),
         },
-        "data": _data(coordinator.data),
-        "charge_control": async_redact_data(
-            entry.runtime_data.charge_control.as_diagnostics(), TO_REDACT
-        ),
+        "chargeboxes": {
+            controller.chargebox_id: {
+                "data": None
+                if (reading := controller.reading) is None
+                else _data(reading),
+                "charge_control": async_redact_data(
+                    controller.as_diagnostics(), TO_REDACT
+                ),
+            }
+            for controller in runtime.controllers.values()
+        },
     }

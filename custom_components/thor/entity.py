@@ -1,15 +1,19 @@
 """Base entities of the Thor integration."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, override
 
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .charge_control import ThorChargeController
 from .const import DOMAIN
-from .coordinator import ThorDataUpdateCoordinator
+from .coordinator import ThorData, ThorDataUpdateCoordinator
+from .runtime import ThorConfigEntry
 from .thor_api import ChargeboxType, Connector, Vehicle
 
 MANUFACTURER = "Thor"
@@ -34,7 +38,7 @@ def device_model(box_type: ChargeboxType) -> str | None:
 
 
 class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
-    """An entity of one Thor chargebox.
+    """An entity of one Thor chargebox of an account.
 
     It writes its state only when what it shows changed: polls of an idle charger
     leave the state machine, and so the recorder, alone.
@@ -43,21 +47,36 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: ThorDataUpdateCoordinator, description: EntityDescription
+        self,
+        coordinator: ThorDataUpdateCoordinator,
+        chargebox_id: str,
+        description: EntityDescription,
     ) -> None:
         """Initialize the entity and its device."""
         super().__init__(coordinator)
+        self.chargebox_id = chargebox_id
         self.entity_description = description
-        chargebox = coordinator.data.chargebox
-        self._attr_unique_id = f"{coordinator.chargebox_id}_{description.key}"
+        reading = coordinator.data.get(chargebox_id)
+        self._attr_unique_id = f"{chargebox_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, coordinator.chargebox_id)},
+            identifiers={(DOMAIN, chargebox_id)},
             manufacturer=MANUFACTURER,
-            model=device_model(chargebox.type),
-            name=chargebox.name,
-            serial_number=coordinator.chargebox_id,
+            model=None if reading is None else device_model(reading.chargebox.type),
+            name=coordinator.name_of(chargebox_id),
+            serial_number=chargebox_id,
         )
         self._written: tuple[Any, ...] | None = None
+
+    @property
+    def reading(self) -> ThorData | None:
+        """Return the chargebox's last reading, None if Thor did not list it."""
+        return self.coordinator.data.get(self.chargebox_id)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Return whether the last poll worked and listed the chargebox."""
+        return super().available and self.reading is not None
 
     def _shown(self) -> tuple[Any, ...]:
         """Return what the state machine would get from this entity now."""
@@ -87,23 +106,24 @@ class ThorConnectorEntity(ThorEntity):
     def __init__(
         self,
         coordinator: ThorDataUpdateCoordinator,
+        chargebox_id: str,
         description: EntityDescription,
         connector: int,
     ) -> None:
         """Initialize the entity; name it after its connector on multi-connector boxes."""
-        super().__init__(coordinator, description)
+        super().__init__(coordinator, chargebox_id, description)
         self.connector = connector
-        self._attr_unique_id = (
-            f"{coordinator.chargebox_id}_{connector}_{description.key}"
-        )
-        if len(coordinator.data.chargebox.connectors) > 1:
+        self._attr_unique_id = f"{chargebox_id}_{connector}_{description.key}"
+        reading = coordinator.data.get(chargebox_id)
+        if reading is not None and len(reading.chargebox.connectors) > 1:
             self._attr_translation_key = f"connector_{description.translation_key}"
             self._attr_translation_placeholders = {"connector": str(connector)}
 
     @property
     def connector_data(self) -> Connector | None:
         """Return the connector as last read, None if the box no longer has it."""
-        return self.coordinator.data.connector(self.connector)
+        reading = self.reading
+        return None if reading is None else reading.connector(self.connector)
 
     @property
     @override
@@ -113,8 +133,57 @@ class ThorConnectorEntity(ThorEntity):
 
 
 @callback
-def async_add_connector_listener(
-    coordinator: ThorDataUpdateCoordinator,
+def async_setup_chargebox_entities(
+    entry: ThorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    chargebox_entities: Callable[[ThorChargeController], Iterable[Entity]],
+    connector_entities: Callable[[ThorChargeController, int], Iterable[Entity]],
+) -> None:
+    """Add each configured chargebox's entities to its subentry.
+
+    Connector entities are added for the connectors the box has, and later for those
+    it reports at a later poll.
+    """
+    for subentry_id, controller in entry.runtime_data.controllers.items():
+        async_add_entities(
+            chargebox_entities(controller), config_subentry_id=subentry_id
+        )
+        entry.async_on_unload(
+            _async_add_connector_listener(
+                controller,
+                partial(
+                    _add_connector_entities,
+                    async_add_entities,
+                    connector_entities,
+                    controller,
+                    subentry_id,
+                ),
+            )
+        )
+
+
+@callback
+def _add_connector_entities(
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    connector_entities: Callable[[ThorChargeController, int], Iterable[Entity]],
+    controller: ThorChargeController,
+    subentry_id: str,
+    connectors: list[int],
+) -> None:
+    """Add the entities of new connectors of a chargebox."""
+    async_add_entities(
+        [
+            entity
+            for connector in connectors
+            for entity in connector_entities(controller, connector)
+        ],
+        config_subentry_id=subentry_id,
+    )
+
+
+@callback
+def _async_add_connector_listener(
+    controller: ThorChargeController,
     add_connectors: Callable[[list[int]], None],
 ) -> CALLBACK_TYPE:
     """Call `add_connectors` now and whenever the chargebox reports new connectors."""
@@ -122,12 +191,12 @@ def async_add_connector_listener(
 
     @callback
     def _check_connectors() -> None:
-        numbers = {
-            connector.number for connector in coordinator.data.chargebox.connectors
-        }
+        if (reading := controller.reading) is None:
+            return
+        numbers = {connector.number for connector in reading.chargebox.connectors}
         if new := numbers - known:
             known.update(new)
             add_connectors(sorted(new))
 
     _check_connectors()
-    return coordinator.async_add_listener(_check_connectors)
+    return controller.coordinator.async_add_listener(_check_connectors)

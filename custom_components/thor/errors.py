@@ -98,6 +98,11 @@ ISSUE_KEYS: Final = tuple(
     key for _, kind, key in _CLASSIFICATION if kind is FailureKind.DASHBOARD
 )
 """Every repair issue a failure can raise."""
+CHARGEBOX_ISSUE_KEYS: Final = ("chargebox_not_active", "chargebox_not_found")
+"""Repair issues about one chargebox; the others are about the whole account."""
+ACCOUNT_ISSUE_KEYS: Final = tuple(
+    key for key in ISSUE_KEYS if key not in CHARGEBOX_ISSUE_KEYS
+)
 
 
 def classify(err: ThorError) -> ThorFailure:

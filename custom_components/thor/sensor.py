@@ -18,11 +18,12 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ThorConfigEntry, ThorData
-from .entity import ThorConnectorEntity, ThorEntity, async_add_connector_listener
+from .coordinator import ThorData
+from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
+from .runtime import ThorConfigEntry
 from .thor_api import Connector, ConnectorFormat, ConnectorType, PowerType
 
 PARALLEL_UPDATES = 0
@@ -140,21 +141,22 @@ async def async_setup_entry(
     entry: ThorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the sensors of a chargebox and of each of its connectors."""
+    """Set up the sensors of each chargebox and of each of its connectors."""
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(
-        ThorSensorEntity(coordinator, description) for description in CHARGEBOX_SENSORS
-    )
-
-    @callback
-    def _add_connectors(connectors: list[int]) -> None:
-        async_add_entities(
-            ThorConnectorSensorEntity(coordinator, description, connector)
-            for connector in connectors
+    async_setup_chargebox_entities(
+        entry,
+        async_add_entities,
+        lambda controller: (
+            ThorSensorEntity(coordinator, controller.chargebox_id, description)
+            for description in CHARGEBOX_SENSORS
+        ),
+        lambda controller, connector: (
+            ThorConnectorSensorEntity(
+                coordinator, controller.chargebox_id, description, connector
+            )
             for description in CONNECTOR_SENSORS
-        )
-
-    entry.async_on_unload(async_add_connector_listener(coordinator, _add_connectors))
+        ),
+    )
 
 
 class ThorSensorEntity(ThorEntity, SensorEntity):
@@ -166,7 +168,9 @@ class ThorSensorEntity(ThorEntity, SensorEntity):
     @override
     def native_value(self) -> SensorValue:
         """Return the state of the sensor."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.value_fn(reading)
 
 
 class ThorConnectorSensorEntity(ThorConnectorEntity, SensorEntity):
@@ -180,7 +184,9 @@ class ThorConnectorSensorEntity(ThorConnectorEntity, SensorEntity):
         """Return the state of the sensor."""
         if (connector := self.connector_data) is None:
             return None
-        return self.entity_description.value_fn(self.coordinator.data, connector)
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.value_fn(reading, connector)
 
     @property
     @override

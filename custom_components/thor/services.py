@@ -16,8 +16,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 
 from .charge_control import ThorChargeController
-from .const import DOMAIN
-from .coordinator import ThorConfigEntry
+from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
+from .runtime import ThorConfigEntry
 
 if TYPE_CHECKING:
     # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
@@ -70,6 +70,30 @@ def _connector(value: Any) -> int:
     return int(number)
 
 
+def _loaded(entry: ThorConfigEntry) -> ThorConfigEntry:
+    """Return the entry if it is loaded, else refuse the action."""
+    if entry.state is not ConfigEntryState.LOADED:
+        raise _error("service_entry_not_loaded", entry=entry.title)
+    return entry
+
+
+def _entry_of_chargebox(
+    hass: HomeAssistant, chargebox_id: str
+) -> ThorConfigEntry | None:
+    """Return the account entry that has the chargebox as a subentry."""
+    return next(
+        (
+            entry
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            if any(
+                subentry.unique_id == chargebox_id
+                for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
+            )
+        ),
+        None,
+    )
+
+
 @callback
 def _async_get_controller(call: ServiceCall) -> ThorChargeController:
     """Return the controller of the chargebox the action names."""
@@ -79,24 +103,35 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
     if (entry_id is None) is (device_id is None):
         raise _error("service_target_required")
     if device_id is not None:
+        # A chargebox's device is identified by the chargebox id, in any Thor entry.
         device = dr.async_get(hass).async_get(device_id)
-        owners = [] if device is None else list(device.config_entries)
-        entry_id = next(
+        chargebox_id = next(
             (
-                entry.entry_id
-                for entry in hass.config_entries.async_entries(DOMAIN)
-                if entry.entry_id in owners
+                identifier
+                for domain, identifier in (device.identifiers if device else ())
+                if domain == DOMAIN
             ),
             None,
         )
-        if entry_id is None:
+        entry = (
+            None if chargebox_id is None else _entry_of_chargebox(hass, chargebox_id)
+        )
+        if chargebox_id is None or entry is None:
             raise _error("service_device_not_found", device_id=device_id)
-    entry: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
-    if entry is None or entry.domain != DOMAIN:
+        controller = _loaded(entry).runtime_data.controller_of(chargebox_id)
+        if controller is None:  # Removed since the entry was loaded.
+            raise _error("service_device_not_found", device_id=device_id)
+        return controller
+    found: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
+    if found is None or found.domain != DOMAIN:
         raise _error("service_entry_not_found", entry_id=str(entry_id))
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _error("service_entry_not_loaded", entry=entry.title)
-    return entry.runtime_data.charge_control
+    controllers = list(_loaded(found).runtime_data.controllers.values())
+    if len(controllers) != 1:
+        # An account with several chargeboxes: the entry alone does not say which.
+        raise _error(
+            "service_entry_ambiguous", entry=found.title, count=str(len(controllers))
+        )
+    return controllers[0]
 
 
 @callback

@@ -3,12 +3,12 @@
 from typing import Any, override
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .charge_control import ThorChargeController
-from .coordinator import ThorConfigEntry
-from .entity import ThorConnectorEntity, async_add_connector_listener
+from .entity import ThorConnectorEntity, async_setup_chargebox_entities
+from .runtime import ThorConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -20,17 +20,13 @@ async def async_setup_entry(
     entry: ThorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up a charging switch for each connector of the chargebox."""
-    coordinator = entry.runtime_data.coordinator
-    controller = entry.runtime_data.charge_control
-
-    @callback
-    def _add_connectors(connectors: list[int]) -> None:
-        async_add_entities(
-            ThorChargingSwitch(controller, connector) for connector in connectors
-        )
-
-    entry.async_on_unload(async_add_connector_listener(coordinator, _add_connectors))
+    """Set up a charging switch for each connector of each chargebox."""
+    async_setup_chargebox_entities(
+        entry,
+        async_add_entities,
+        lambda _controller: (),
+        lambda controller, connector: (ThorChargingSwitch(controller, connector),),
+    )
 
 
 class ThorChargingSwitch(ThorConnectorEntity, SwitchEntity):
@@ -43,7 +39,9 @@ class ThorChargingSwitch(ThorConnectorEntity, SwitchEntity):
 
     def __init__(self, controller: ThorChargeController, connector: int) -> None:
         """Initialize the switch of one connector."""
-        super().__init__(controller.coordinator, CHARGING_SWITCH, connector)
+        super().__init__(
+            controller.coordinator, controller.chargebox_id, CHARGING_SWITCH, connector
+        )
         self._controller = controller
 
     @property

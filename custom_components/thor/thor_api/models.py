@@ -196,6 +196,12 @@ class Chargebox:
     type: ChargeboxType
     occupied_connectors: frozenset[int]
     reserved_connectors: frozenset[int]
+    has_connector_state: bool = True
+    """False when the answer lacked `occupied_connectors` or `reserved_connectors`.
+
+    The list endpoint's documentation is truncated before these fields: a caller
+    relying on them can then read the chargebox on its own.
+    """
 
     @property
     def name(self) -> str:
@@ -244,6 +250,9 @@ class Chargebox:
             ),
             occupied_connectors=_connector_numbers(data.get("occupied_connectors")),
             reserved_connectors=_connector_numbers(data.get("reserved_connectors")),
+            has_connector_state=(
+                "occupied_connectors" in data and "reserved_connectors" in data
+            ),
         )
 
 

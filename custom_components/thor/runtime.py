@@ -1,0 +1,42 @@
+"""What a loaded Thor account entry holds.
+
+Kept apart from the coordinator so that the coordinator depends on nothing that
+sends commands.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+
+from .charge_control import ThorChargeController
+from .coordinator import ThorDataUpdateCoordinator
+from .store import ThorChargeStore
+from .thor_api import ThorClient
+
+
+@dataclass(kw_only=True)
+class ThorRuntimeData:
+    """The client, the poller and the chargeboxes of one Thor account."""
+
+    client: ThorClient
+    coordinator: ThorDataUpdateCoordinator
+    store: ThorChargeStore
+    controllers: dict[str, ThorChargeController]
+    """The command controller of each configured chargebox, by subentry id."""
+    settings: dict[str, Any]
+    """The entry data it was set up with: a change needs a reload."""
+
+    def controller_of(self, chargebox_id: str) -> ThorChargeController | None:
+        """Return the controller of a chargebox, None if it is not configured."""
+        return next(
+            (
+                controller
+                for controller in self.controllers.values()
+                if controller.chargebox_id == chargebox_id
+            ),
+            None,
+        )
+
+
+type ThorConfigEntry = ConfigEntry[ThorRuntimeData]
