@@ -1,16 +1,19 @@
 """Browser test: a new user sets up Thor in the real Home Assistant UI.
 
 Run by `scripts/browser-test` (which installs Debian's chromium and Playwright). It
-starts the Thor simulator and a fresh, un-onboarded Home Assistant on free ports with a
-temporary config directory (a copy of config/configuration.yaml), then drives Debian's
-chromium with Playwright:
+starts the Thor simulator (two chargeboxes, "Garage" and "Bike shed") and a fresh,
+un-onboarded Home Assistant on free ports with a temporary config directory (a copy of
+config/configuration.yaml), then drives Debian's chromium with Playwright:
 
 1. onboarding, then Settings > Devices & services > Add integration > Thor: the API
-   key, the simulator's URL under Advanced, the chargebox picked from the dropdown, and
-   the device created;
-2. the device page: "Connector 1 charging" on, "Connector 1 occupied" turns on after
-   the simulator's start delay; off again, and occupied turns off;
-3. the simulator requires payment: turning charging on shows the translated error.
+   key, the simulator's URL under Advanced, BOTH chargeboxes ticked in the multi-select;
+   one account entry ("Thor ...") with two chargebox subentries and their devices;
+2. the device page of Garage: "Connector 1 charging" on, "Connector 1 occupied" turns
+   on after the simulator's start delay; off again, and occupied turns off;
+3. the simulator requires payment: turning charging on shows the translated error;
+4. "Add chargebox" on the account entry: nothing left to add at first (the translated
+   abort); then a chargebox new in the account is picked and becomes a third subentry
+   with its device.
 
 Screenshots of every step go to artifacts/browser/ (with Home Assistant's and the
 simulator's logs); --update-readme-screenshot copies the device page to
@@ -23,6 +26,7 @@ import argparse
 from collections.abc import Callable, Iterator
 import contextlib
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
 import re
 import shutil
@@ -63,6 +67,11 @@ OWNER = ("Thor Tester", "tester", "thor-browser-test")
 START_DELAY = 3.0
 STOP_DELAY = 3.0
 CHARGEBOX = "Garage"
+OTHER_CHARGEBOX = "Bike shed"
+"""The simulator's chargeboxes (thor_dev.SIM_CHARGEBOXES): both are added."""
+LATER_CHARGEBOX = "Carport"
+"""Added to the simulated account after the setup, then with "Add chargebox"."""
+TRANSLATIONS = REPO / "custom_components" / "thor" / "translations" / "en.json"
 SWITCH = "Connector 1 charging"
 OCCUPIED = "Connector 1 occupied"
 PAYMENT_ERROR = re.compile(
@@ -188,8 +197,61 @@ def onboard(run: Run) -> None:
     page.wait_for_url(re.compile(r"/(home|lovelace)/"), timeout=UI)
 
 
+def subentry_text(*keys: str) -> str:
+    """Return a string of the "chargebox" subentry flow's English translation."""
+    node: Any = json.loads(TRANSLATIONS.read_text())["config_subentries"]["chargebox"]
+    for key in keys:
+        node = node[key]
+    return str(node)
+
+
+def chargebox_checkbox(page: Page, name: str) -> Any:
+    """Return the checkbox of a chargebox in the config flow's multi-select."""
+    # The visible box of ha-checkbox takes the click, not its inner <input>.
+    return page.locator("ha-checkbox").filter(has_text=f"{name} (")
+
+
+def account_row(page: Page) -> Any:
+    """Return the Thor account entry's row on the integration page."""
+    # Titled "Thor (127.0.0.1)": the simulator is a custom base URL.
+    return page.locator("ha-config-entry-row").filter(has_text="Thor (")
+
+
+def subentry_rows(page: Page) -> Any:
+    """Return the chargebox subentry rows of the integration page."""
+    return page.locator("ha-config-sub-entry-row")
+
+
+def check_account(run: Run, chargeboxes: list[str]) -> None:
+    """Check over the REST API: one loaded Thor entry with these chargeboxes."""
+
+    def account() -> dict[str, Any] | None:
+        entries = run.ha.entries()
+        if len(entries) == 1 and entries[0].get("num_subentries") == len(chargeboxes):
+            return entries[0] if entries[0]["state"] == "loaded" else None
+        return None
+
+    try:
+        entry: dict[str, Any] = thor_dev.wait_for(
+            "the Thor account entry", account, timeout=STATE / 1000
+        )
+    except thor_dev.DevError as err:
+        raise AssertionError(f"{err}: {run.ha.entries()}") from None
+    if not str(entry["title"]).startswith("Thor"):
+        raise AssertionError(f"the account entry is titled {entry['title']!r}")
+
+    def devices() -> list[str] | None:
+        names = sorted(name for name, _ in run.ha.thor_devices())
+        return names if names == sorted(chargeboxes) else None
+
+    try:
+        thor_dev.wait_for("the chargeboxes' devices", devices, timeout=STATE / 1000)
+    except thor_dev.DevError as err:
+        raise AssertionError(f"{err}: {run.ha.thor_devices()}") from None
+
+
 def add_thor(run: Run) -> None:
-    """Settings > Devices & services > Add integration > Thor, up to the device."""
+    """Settings > Devices & services > Add integration > Thor, up to the account entry."""
     page = run.page
     run.goto("/config/integrations/dashboard")
     add = page.get_by_role("button", name="Add integration")
@@ -214,24 +276,80 @@ def add_thor(run: Run) -> None:
     page.wait_for_timeout(600)  # the section's opening animation
     run.shot("thor-api-key")
     page.get_by_role("button", name="Submit").click()
-    picker = page.locator("ha-picker-field[aria-label=Chargebox]")
-    expect(picker).to_be_visible(timeout=UI)
-    picker.click()
-    choice = page.get_by_role("menuitem", name=re.compile(rf"^{CHARGEBOX} \("))
-    expect(choice).to_be_visible(timeout=UI)
-    run.shot("thor-chargebox-dropdown")
-    choice.click()
+    # The account's chargeboxes, "Alias (id)", in a multi-select: tick both.
+    for name in (CHARGEBOX, OTHER_CHARGEBOX):
+        box = chargebox_checkbox(page, name)
+        expect(box).to_be_visible(timeout=UI)
+        box.click()
+        expect(
+            page.get_by_role("checkbox", name=re.compile(rf"^{name} \("))
+        ).to_be_checked(timeout=UI)
+    run.shot("thor-chargeboxes-picked")
     page.get_by_role("button", name="Submit").click()
-    # The flow ends on "Name and assign" with the new device.
+    # The flow ends on "Name and assign" with one device per chargebox.
     expect(page.get_by_text("Name and assign")).to_be_visible(timeout=UI)
-    expect(page.get_by_text("Car chargebox")).to_be_visible(timeout=UI)
-    run.shot("thor-device-created")
+    expect(page.get_by_text("Car chargebox").first).to_be_visible(timeout=UI)
+    expect(page.get_by_text("Bicycle chargebox").first).to_be_visible(timeout=UI)
+
+    def device_names() -> list[str]:
+        # The device name fields hold the chargebox aliases.
+        values = page.locator("dialog-data-entry-flow input").evaluate_all(
+            "inputs => inputs.map(input => input.value)"
+        )
+        return sorted(v for v in values if v in (CHARGEBOX, OTHER_CHARGEBOX))
+
+    wait_until(
+        "both devices in Name and assign",
+        lambda: device_names() == sorted([CHARGEBOX, OTHER_CHARGEBOX]),
+        UI,
+    )
+    run.shot("thor-devices-created")
     page.get_by_role("button", name="Skip and finish").click()
-    page.wait_for_url(re.compile(r"/config/devices/device/"), timeout=UI)
-    expect(page.get_by_text("Device info")).to_be_visible(timeout=UI)
-    entries = [e for e in run.ha.entries() if e["title"] == CHARGEBOX]
-    if not entries or entries[0]["state"] != "loaded":
-        raise AssertionError(f"the Thor entry is not loaded: {entries}")
+    # With more than one device, the flow ends on the integration's page.
+    page.wait_for_url(re.compile(r"/config/integrations/integration/thor"), timeout=UI)
+    row = account_row(page)
+    expect(row).to_be_visible(timeout=UI)
+    for name in (CHARGEBOX, OTHER_CHARGEBOX):
+        expect(
+            subentry_rows(page).filter(has=page.get_by_text(name, exact=True)).first
+        ).to_be_visible(timeout=UI)
+    expect(subentry_rows(page)).to_have_count(2, timeout=UI)
+    run.shot("thor-account-entry")
+    check_account(run, [CHARGEBOX, OTHER_CHARGEBOX])
+
+
+def add_chargebox_later(run: Run) -> None:
+    """Add chargebox on the account entry: none left, then one new in the account."""
+    page = run.page
+    run.goto("/config/integrations/integration/thor")
+    add = page.get_by_role("button", name="Add chargebox")
+    expect(add).to_be_visible(timeout=UI)
+    add.click()
+    expect(
+        page.get_by_text(subentry_text("abort", "no_chargeboxes_left"))
+    ).to_be_visible(timeout=UI)
+    run.shot("add-chargebox-none-left")
+    page.locator("ha-dialog-footer").get_by_role("button", name="Close").click()
+    run.simulator.add_chargebox(LATER_CHARGEBOX, 1)
+    add.click()
+    choice = page.get_by_role("radio", name=re.compile(rf"^{LATER_CHARGEBOX} \("))
+    expect(choice).to_be_visible(timeout=UI)
+    # Only the chargeboxes not configured yet are offered.
+    expect(page.get_by_role("radio")).to_have_count(1, timeout=UI)
+    choice.click()
+    run.shot("add-chargebox-pick")
+    page.get_by_role("button", name="Submit").click()
+    finish = page.get_by_role("button", name="Finish")
+    expect(finish).to_be_visible(timeout=UI)
+    finish.click()
+    expect(finish).to_be_hidden(timeout=UI)
+    expect(
+        subentry_rows(page).filter(has=page.get_by_text(LATER_CHARGEBOX, exact=True))
+    ).to_be_visible(timeout=STATE)
+    check_account(run, [CHARGEBOX, OTHER_CHARGEBOX, LATER_CHARGEBOX])
+    expect(subentry_rows(page)).to_have_count(3, timeout=UI)
+    page.wait_for_timeout(600)  # the dialog's closing animation
+    run.shot("add-chargebox-added")
 
 
 def open_device_page(run: Run) -> None:
@@ -313,7 +431,9 @@ def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
     page = context.new_page()
     run = Run(page=page, **setup)
     run_.append(run)
-    with step(run_, "1. onboarding, then add Thor from Settings > Devices & services"):
+    with step(
+        run_, "1. onboarding, then add Thor with both chargeboxes from the integrations"
+    ):
         onboard(run)
         run.ha.login(OWNER[1], OWNER[2])
         add_thor(run)
@@ -323,6 +443,8 @@ def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
         charge_on_and_off(run)
     with step(run_, "3. the simulator requires payment: the translated error is shown"):
         payment_refused(run)
+    with step(run_, "4. Add chargebox on the account entry: none left, then a new one"):
+        add_chargebox_later(run)
     context.close()
 
 

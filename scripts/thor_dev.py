@@ -3,8 +3,11 @@
 Used by `scripts/develop` (run as `python scripts/thor_dev.py`) and by the browser test
 (`scripts/browser_test.py`). It starts the Thor simulator and a real Home Assistant
 (`hass`) in their own process groups, onboards Home Assistant through its REST API and
-adds the Thor integration through the real config flow. Only the standard library is
-used, so it runs on the project's .venv Python without anything more.
+adds the Thor integration through the real config flows: one account entry with the
+chargeboxes picked in its multi-select, a chargebox added later through the entry's
+"Add chargebox" subentry flow, the entry re-pointed at a moved simulator through its
+reconfigure flow. Only the standard library is used, so it runs on the project's .venv
+Python without anything more.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ SIM_API_KEY = "thor-dev-api-key"
 SIM_SEED = 2026
 SIM_CHARGEBOXES = ("Garage:2", "Bike shed:1")
 """`name:connectors` of the simulated chargeboxes."""
+
+SUBENTRY_TYPE = "chargebox"
+"""The subentry type of the Thor account entry: one subentry per chargebox."""
 
 RUNTIME_KEEP = {"configuration.yaml"}
 """What `reset_config` keeps in the config directory (the tracked files)."""
@@ -235,6 +241,15 @@ class SimulatorInfo:
     def state(self) -> Any:
         """Return the simulator's state (GET /_simulator/state)."""
         return http("GET", f"{self.admin_url}/state", timeout=10)
+
+    def add_chargebox(self, alias: str, connectors: int = 1) -> dict[str, Any]:
+        """Add a chargebox to the simulated account; return it (with its id)."""
+        box: dict[str, Any] = http(
+            "POST",
+            f"{self.admin_url}/chargeboxes",
+            json_body={"alias": alias, "connectors": connectors},
+        )
+        return box
 
     def patch_chargebox(self, chargebox_id: str, changes: dict[str, Any]) -> Any:
         """Change a simulated chargebox (PATCH /_simulator/chargeboxes/{id})."""
@@ -514,63 +529,161 @@ class HomeAssistant:
         )
         return result
 
+    def start_subentry_flow(
+        self, entry_id: str, subentry_type: str = SUBENTRY_TYPE
+    ) -> dict[str, Any]:
+        """Start a subentry flow of an entry (e.g. Thor's "Add chargebox")."""
+        result: dict[str, Any] = self.request(
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            json_body={"handler": [entry_id, subentry_type]},
+        )
+        return result
+
+    def subentry_flow(self, flow_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Send a step of a subentry flow."""
+        result: dict[str, Any] = self.request(
+            "POST",
+            f"/api/config/config_entries/subentries/flow/{flow_id}",
+            json_body=data,
+        )
+        return result
+
+    def _drop_flow(self, flow_id: str, *, subentry: bool = False) -> None:
+        """Abandon a flow left at a form."""
+        kind = "subentries/flow" if subentry else "flow"
+        with contextlib.suppress(HttpError):
+            self.request("DELETE", f"/api/config/config_entries/{kind}/{flow_id}")
+
     def add_thor(
         self,
         settings: dict[str, Any],
         wanted: Sequence[str] | None,
+        *,
+        first_only: bool = False,
     ) -> list[tuple[str, str]]:
-        """Add Thor chargeboxes through the config flow; return (label, outcome).
+        """Add Thor chargeboxes through the config flows; return (label, outcome).
 
         `settings` is the user step (api_key, environment, advanced.base_url). `wanted`
-        lists chargebox ids or names; None means every chargebox the account lists.
-        A chargebox that already has an entry is left alone (the flow aborts with
-        already_configured), so running this again creates no duplicate.
+        lists chargebox ids or names; None means every chargebox the account lists
+        (with `first_only`, only the first one when the account has no entry yet).
+
+        Without a Thor entry, the user flow creates the account entry with the wanted
+        chargeboxes picked in its multi-select. With one, each wanted chargebox that
+        is not configured yet is added through the entry's "Add chargebox" subentry
+        flow, so running this again creates no duplicate.
         """
-        results: list[tuple[str, str]] = []
-        pending = list(wanted) if wanted is not None else None
-        while True:
-            flow = self.request(
-                "POST",
-                "/api/config/config_entries/flow",
-                json_body={"handler": "thor", "show_advanced_options": True},
-            )
-            step = self.flow(flow["flow_id"], settings)
-            if step.get("type") != "form" or step.get("errors"):
-                raise DevError(f"the Thor config flow refused the settings: {step}")
-            if step["step_id"] == "chargebox_manual":
-                # The account's list is not readable: ids only.
-                options = [(cid, cid) for cid in (pending or [])]
-                if not options:
-                    raise DevError(
-                        "the chargebox list is not readable: use --chargebox"
-                    )
-            else:
-                schema = {item["name"]: item for item in step["data_schema"]}
-                select = schema["chargebox_id"]["selector"]["select"]["options"]
-                options = [(o["value"], o["label"]) for o in select]
-            if pending is None:
-                pending = [value for value, _ in options]
-            if not pending:
-                self.request(
-                    "DELETE", f"/api/config/config_entries/flow/{flow['flow_id']}"
-                )
-                return results
-            want = pending.pop(0)
-            match = [
-                (value, label)
-                for value, label in options
-                if want in (value, label) or label.startswith(f"{want} (")
-            ]
-            if not match:
-                self.request(
-                    "DELETE", f"/api/config/config_entries/flow/{flow['flow_id']}"
-                )
-                known = ", ".join(label for _, label in options)
+        entries = self.entries()
+        if not entries:
+            return self._add_account(settings, wanted, first_only=first_only)
+        entry = account_entry(entries)
+        if wanted is None and first_only:
+            return []  # a real account: its first chargebox was added on the first run
+        return self._add_to_account(entry, wanted)
+
+    def _add_account(
+        self,
+        settings: dict[str, Any],
+        wanted: Sequence[str] | None,
+        *,
+        first_only: bool,
+    ) -> list[tuple[str, str]]:
+        """Create the account entry with the wanted chargeboxes (the user flow)."""
+        flow = self.request(
+            "POST",
+            "/api/config/config_entries/flow",
+            json_body={"handler": "thor", "show_advanced_options": True},
+        )
+        step = self.flow(flow["flow_id"], settings)
+        if step.get("type") == "abort":
+            raise DevError(f"the Thor config flow aborted: {step.get('reason')}")
+        if step.get("type") != "form" or step.get("errors"):
+            self._drop_flow(flow["flow_id"])
+            raise DevError(f"the Thor config flow refused the settings: {step}")
+        if step["step_id"] == "chargebox_manual":
+            # The account's list is empty or not readable: ids only, one at a time.
+            if not wanted:
+                self._drop_flow(flow["flow_id"])
                 raise DevError(
-                    f"no chargebox {want!r} in the account (it has: {known})"
+                    "the account's chargebox list is not readable: use --chargebox ID"
                 )
-            value, label = match[0]
-            done = self.flow(flow["flow_id"], {"chargebox_id": value})
+            first, *others = wanted
+            done = self.flow(flow["flow_id"], {"chargebox_id": first})
+            if done.get("type") != "create_entry":
+                raise DevError(f"the Thor config flow failed for {first}: {done}")
+            results = [(first, "added")]
+            if others:
+                results += self._add_to_account(account_entry(self.entries()), others)
+            return results
+        options = select_options(step, "chargebox_ids")
+        if wanted is None:
+            chosen = options[:1] if first_only else options
+            if first_only and len(options) > 1:
+                rest = ", ".join(label for _, label in options[1:])
+                log(f"the account also has: {rest} (add them with --chargebox)")
+        else:
+            chosen = []
+            for want in wanted:
+                match = match_option(want, options)
+                if match is None:
+                    self._drop_flow(flow["flow_id"])
+                    known = ", ".join(label for _, label in options)
+                    raise DevError(
+                        f"no chargebox {want!r} in the account (it has: {known})"
+                    )
+                if match not in chosen:
+                    chosen.append(match)
+        if not chosen:
+            self._drop_flow(flow["flow_id"])
+            raise DevError("the Thor account lists no chargebox: use --chargebox ID")
+        done = self.flow(
+            flow["flow_id"], {"chargebox_ids": [value for value, _ in chosen]}
+        )
+        if done.get("type") != "create_entry":
+            raise DevError(f"the Thor config flow failed: {done}")
+        return [(label, "added") for _, label in chosen]
+
+    def _add_to_account(
+        self, entry: dict[str, Any], wanted: Sequence[str] | None
+    ) -> list[tuple[str, str]]:
+        """Add the wanted chargeboxes the entry lacks (its "Add chargebox" flow)."""
+        results: list[tuple[str, str]] = []
+        pending = None if wanted is None else list(dict.fromkeys(wanted))
+        while pending is None or pending:
+            flow = self.start_subentry_flow(entry["entry_id"])
+            if flow.get("type") == "abort":
+                if flow.get("reason") != "no_chargeboxes_left":
+                    raise DevError(
+                        f"cannot add a chargebox to {entry['title']!r}: {flow}"
+                    )
+                # Every chargebox of the account is configured.
+                results += [
+                    (want, self._not_offered(want, [])) for want in pending or ()
+                ]
+                return results
+            if flow.get("type") != "form":
+                raise DevError(f"the Add chargebox flow failed: {flow}")
+            field_ = form_field(flow, "chargebox_id")
+            options = select_options(flow, "chargebox_id") if field_ else []
+            if pending is None:
+                # Every chargebox offered is one not configured yet.
+                if not options:
+                    self._drop_flow(flow["flow_id"], subentry=True)
+                    return results
+                pending = [value for value, _ in options]
+            want = pending.pop(0)
+            if options:
+                match = match_option(want, options)
+                if match is None:
+                    # Not offered: configured already, or not in the account.
+                    self._drop_flow(flow["flow_id"], subentry=True)
+                    results.append((want, self._not_offered(want, options)))
+                    continue
+                value, label = match
+            else:
+                # The account's list is not readable: the flow asks for an id.
+                value = label = want
+            done = self.subentry_flow(flow["flow_id"], {"chargebox_id": value})
             if done.get("type") == "create_entry":
                 results.append((label, "added"))
             elif done.get("type") == "abort" and done.get("reason") in (
@@ -579,20 +692,38 @@ class HomeAssistant:
             ):
                 results.append((label, "already added"))
             else:
-                raise DevError(f"the Thor config flow failed for {label}: {done}")
+                raise DevError(f"adding the chargebox {label} failed: {done}")
+        return results
+
+    def _not_offered(self, want: str, options: list[tuple[str, str]]) -> str:
+        """Say why the Add chargebox flow does not offer `want`."""
+        if any(want in device for device in self.thor_device_keys()):
+            return "already added"
+        offered = ", ".join(label for _, label in options) or "none"
+        raise DevError(
+            f"no chargebox {want!r} among the Thor devices nor in the account's "
+            f"chargeboxes not added yet ({offered})"
+        )
 
     def reconfigure_thor(self, entry_id: str, settings: dict[str, Any]) -> None:
-        """Point an existing Thor entry at new settings (the reconfigure flow)."""
+        """Point an existing Thor entry at new settings (the reconfigure flow).
+
+        An empty API key keeps the stored one.
+        """
         flow = self.request(
             "POST",
             "/api/config/config_entries/flow",
             json_body={"handler": "thor", "entry_id": entry_id},
         )
+        if flow.get("type") != "form" or flow.get("step_id") != "reconfigure":
+            raise DevError(f"the Thor reconfigure flow did not start: {flow}")
         done = self.flow(flow["flow_id"], settings)
         if (
             done.get("type") != "abort"
             or done.get("reason") != "reconfigure_successful"
         ):
+            if done.get("type") == "form":
+                self._drop_flow(flow["flow_id"])
             raise DevError(f"reconfiguring the Thor entry failed: {done}")
 
     def template(self, template: str) -> Any:
@@ -600,18 +731,73 @@ class HomeAssistant:
         return self.request("POST", "/api/template", json_body={"template": template})
 
     def thor_devices(self) -> list[tuple[str, str]]:
-        """Return (device name, device id) of the Thor devices."""
+        """Return (device name, device id) of the Thor devices (every chargebox's)."""
+        return [(name, device) for name, device, _ in self._thor_devices()]
+
+    def thor_device_keys(self) -> list[tuple[str, str]]:
+        """Return (device name, serial number = chargebox id) of the Thor devices."""
+        return [(name, serial) for name, _, serial in self._thor_devices()]
+
+    def _thor_devices(self) -> list[tuple[str, str, str]]:
+        """Return (name, device id, serial number) of the Thor devices, by name."""
         rendered = self.template(
             "{% set ns = namespace(d=[]) %}"
             "{% for e in integration_entities('thor') %}"
             "{% set d = device_id(e) %}"
             "{% if d and d not in ns.d | map(attribute=1) | list %}"
-            "{% set ns.d = ns.d + [[device_attr(d, 'name_by_user') or device_attr(d, 'name'), d]] %}"
+            "{% set ns.d = ns.d + [[device_attr(d, 'name_by_user') or "
+            "device_attr(d, 'name'), d, device_attr(d, 'serial_number')]] %}"
             "{% endif %}{% endfor %}{{ ns.d | to_json }}"
         )
         if isinstance(rendered, str):
             rendered = json.loads(rendered)
-        return [(str(name), str(device)) for name, device in rendered]
+        return sorted(
+            (str(name), str(device), str(serial or ""))
+            for name, device, serial in rendered
+        )
+
+
+def account_entry(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Return the Thor account entry to add chargeboxes to (the first one)."""
+    if len(entries) > 1:
+        titles = ", ".join(repr(entry["title"]) for entry in entries)
+        log(f"warning: {len(entries)} Thor entries ({titles}); using the first")
+    return entries[0]
+
+
+def form_field(step: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """Return the field `name` of a form step's data_schema, if it has one."""
+    for item in step.get("data_schema") or ():
+        if item.get("name") == name:
+            return dict(item)
+    return None
+
+
+def select_options(step: dict[str, Any], name: str) -> list[tuple[str, str]]:
+    """Return (value, label) of the options of the select field `name` of a form."""
+    item = form_field(step, name)
+    select = ((item or {}).get("selector") or {}).get("select")
+    if select is None:
+        return []
+    options: list[tuple[str, str]] = []
+    for option in select.get("options") or ():
+        if isinstance(option, dict):
+            options.append(
+                (str(option["value"]), str(option.get("label", option["value"])))
+            )
+        else:
+            options.append((str(option), str(option)))
+    return options
+
+
+def match_option(
+    want: str, options: Sequence[tuple[str, str]]
+) -> tuple[str, str] | None:
+    """Return the option whose id or name is `want` ("Alias (id)" labels too)."""
+    for value, label in options:
+        if want in (value, label) or label.startswith(f"{want} ("):
+            return value, label
+    return None
 
 
 # --- scripts/develop -------------------------------------------------------------
@@ -714,8 +900,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--chargebox",
         action="append",
         metavar="ID_OR_NAME",
-        help="chargebox to add (repeatable); default: every simulated chargebox, or "
-        "the first one of a real account",
+        help="chargebox to add to the Thor account entry (repeatable); default: every "
+        "simulated chargebox, or the first one of a real account. On a later run, one "
+        "not added yet is added through the entry's Add chargebox flow",
     )
     parser.add_argument(
         "--reset",
@@ -727,6 +914,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="start from an empty, un-onboarded instance (implies --reset): onboard "
         "and add the integration yourself in the UI",
+    )
+    parser.add_argument(
+        "--exit-when-ready",
+        action="store_true",
+        help="stop Home Assistant and the simulator as soon as the instance is ready "
+        "(a check that the setup works; the state in the config dir is kept)",
     )
     args = parser.parse_args(argv)
     if args.api_key and not args.no_simulator:
@@ -776,14 +969,14 @@ def develop(args: argparse.Namespace) -> int:
         ha = HomeAssistant(ha_url)
         steps = ha.wait_until_up(hass_service)
         log(f"Home Assistant answers ({time.monotonic() - started:.0f} s)")
-        devices: list[tuple[str, str]] = []
+        thor = ThorSetup()
         if not args.empty:
             if steps:
                 log(f"onboarding: owner {state['username']!r}")
             ha.onboard(DEFAULT_NAME, state["username"], state["password"])
             save_state(config_dir, state)
             ha.wait_running(hass_service)
-            devices = add_integration(ha, args, simulator, state)
+            thor = add_integration(ha, args, simulator, state, services)
             if steps:
                 remove_offline_defaults(ha)
             if simulator is not None:
@@ -794,10 +987,13 @@ def develop(args: argparse.Namespace) -> int:
             ha_url=ha_url,
             state=state,
             simulator=simulator,
-            devices=devices,
+            thor=thor,
             config_dir=config_dir,
             started=started,
         )
+        if args.exit_when_ready:
+            log("--exit-when-ready: stopping")
+            return 0
         while all(service.running() for service in services):
             time.sleep(1)
         dead = next(service for service in services if not service.running())
@@ -820,13 +1016,58 @@ def develop(args: argparse.Namespace) -> int:
             log("stopped")
 
 
+@dataclass
+class ThorSetup:
+    """The Thor entries and devices of the instance once set up."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    devices: list[tuple[str, str]] = field(default_factory=list)
+    """(name, device id) of every chargebox's device."""
+
+
+SETTLED = ("loaded", "setup_error", "setup_retry", "migration_error", "failed_unload")
+"""Config entry states that do not change by themselves any more."""
+
+
+def settled_entries(
+    ha: HomeAssistant, services: Sequence[Service] = (), timeout: float = 120
+) -> list[dict[str, Any]]:
+    """Return the Thor entries once each has set up (or failed to).
+
+    Entries of the previous layout (one per chargebox) are merged into the account
+    entry by the integration at startup: this waits for that too.
+    """
+
+    def settled() -> tuple[list[dict[str, Any]]] | None:
+        entries = ha.entries()
+        if all(
+            entry["state"] in SETTLED
+            or (entry["state"] == "not_loaded" and entry.get("disabled_by"))
+            for entry in entries
+        ):
+            return (entries,)
+        return None
+
+    result: tuple[list[dict[str, Any]]] = wait_for(
+        "the Thor entries to set up", settled, timeout=timeout, services=services
+    )
+    return result[0]
+
+
 def add_integration(
     ha: HomeAssistant,
     args: argparse.Namespace,
     simulator: SimulatorInfo | None,
     state: dict[str, Any],
-) -> list[tuple[str, str]]:
-    """Add (or keep) the Thor entries; return the Thor devices."""
+    services: Sequence[Service] = (),
+) -> ThorSetup:
+    """Add (or keep) the Thor account entry and its chargeboxes; return them.
+
+    The first run creates one account entry with the wanted chargeboxes; a later run
+    adds the wanted ones it lacks through its "Add chargebox" subentry flow, and
+    re-points it at the simulator when the simulator's port changed.
+    """
+    entries = settled_entries(ha, services)
     if simulator is not None:
         settings: dict[str, Any] = {
             "api_key": simulator.api_key,
@@ -834,41 +1075,52 @@ def add_integration(
             "advanced": {"base_url": simulator.base_url},
         }
         old_port = state.get("sim_port")
-        if old_port and old_port != simulator.port:
-            for entry in ha.entries():
-                log(f"pointing {entry['title']!r} at the simulator's new port")
-                ha.reconfigure_thor(entry["entry_id"], settings)
-        wanted = args.chargebox
+        if entries and old_port and old_port != simulator.port:
+            entry = account_entry(entries)
+            log(
+                f"pointing {entry['title']!r} at the simulator's new port "
+                f"{simulator.port} (reconfigure, keeping the API key)"
+            )
+            # The key left empty: the reconfigure step keeps the stored one.
+            ha.reconfigure_thor(entry["entry_id"], {**settings, "api_key": ""})
+        first_only = False
     else:
         settings = {
             "api_key": args.api_key,
             "environment": args.environment,
             "advanced": {},
         }
-        wanted = args.chargebox or []
-        if not wanted:
-            wanted = [first_chargebox(ha, settings)]
-    for label, outcome in ha.add_thor(settings, wanted):
+        first_only = True
+    added = ha.add_thor(settings, args.chargebox, first_only=first_only)
+    for label, outcome in added:
         log(f"Thor chargebox {label}: {outcome}")
-
-    def loaded() -> list[dict[str, Any]] | None:
-        entries = ha.entries()
-        if entries and all(
-            e["state"] in ("loaded", "setup_error", "setup_retry") for e in entries
-        ):
-            return entries
-        return None
-
-    for entry in wait_for("the Thor entries to set up", loaded, timeout=120):
+    if not added:
+        log("Thor: every chargebox wanted is already added")
+    entries = settled_entries(ha, services)
+    for entry in entries:
+        chargeboxes = entry.get("num_subentries", 0)
+        log(
+            f"Thor entry {entry['title']!r}: {chargeboxes} chargebox(es), {entry['state']}"
+        )
         if entry["state"] != "loaded":
             log(
-                f"warning: Thor entry {entry['title']!r} is {entry['state']}: {entry.get('reason')}"
+                f"warning: Thor entry {entry['title']!r} is {entry['state']}: "
+                f"{entry.get('reason')}"
             )
+    expected = sum(int(entry.get("num_subentries") or 0) for entry in entries)
+    if not all(entry["state"] == "loaded" for entry in entries):
+        return ThorSetup(entries, ha.thor_devices())
 
-    def found() -> list[tuple[str, str]]:
-        return ha.thor_devices()
+    def found() -> list[tuple[str, str]] | None:
+        devices = ha.thor_devices()
+        return devices if devices and len(devices) >= expected else None
 
-    return list(wait_for("the Thor devices", found, timeout=60))
+    try:
+        devices = wait_for("the Thor devices", found, timeout=60, services=services)
+    except DevError as err:
+        devices = ha.thor_devices()
+        log(f"warning: {err}; {len(devices)} of {expected} devices")
+    return ThorSetup(entries, list(devices))
 
 
 ONBOARDING_DEFAULTS = ("google_translate", "met", "radio_browser", "shopping_list")
@@ -911,38 +1163,13 @@ def remove_offline_defaults(ha: HomeAssistant, timeout: float = 60) -> None:
             )
 
 
-def first_chargebox(ha: HomeAssistant, settings: dict[str, Any]) -> str:
-    """Return the first chargebox of a real account's list (the dropdown's default)."""
-    flow = ha.request(
-        "POST", "/api/config/config_entries/flow", json_body={"handler": "thor"}
-    )
-    try:
-        step = ha.flow(flow["flow_id"], settings)
-        if step.get("type") != "form" or step.get("errors"):
-            raise DevError(
-                f"the Thor config flow refused the API key: {step.get('errors') or step}"
-            )
-        if step["step_id"] != "chargebox":
-            raise DevError(
-                "the account's chargebox list is not readable: use --chargebox ID"
-            )
-        options = step["data_schema"][0]["selector"]["select"]["options"]
-        others = ", ".join(o["label"] for o in options[1:])
-        if others:
-            log(f"the account also has: {others} (add them with --chargebox)")
-        return str(options[0]["value"])
-    finally:
-        with contextlib.suppress(HttpError):
-            ha.request("DELETE", f"/api/config/config_entries/flow/{flow['flow_id']}")
-
-
 def print_ready(
     *,
     args: argparse.Namespace,
     ha_url: str,
     state: dict[str, Any],
     simulator: SimulatorInfo | None,
-    devices: list[tuple[str, str]],
+    thor: ThorSetup,
     config_dir: Path,
     started: float,
 ) -> None:
@@ -969,7 +1196,13 @@ def print_ready(
         lines.append(
             f"  Log in        user {state['username']!r}, password {state['password']!r}"
         )
-        for name, device_id in devices:
+        lines.extend(
+            f"  Thor account  {entry['title']!r} with "
+            f"{entry.get('num_subentries', 0)} chargebox(es): "
+            f"{ha_url}/config/integrations/integration/thor (Add chargebox there)"
+            for entry in thor.entries
+        )
+        for name, device_id in thor.devices:
             lines.append(
                 f"  Device        {name}: {ha_url}/config/devices/device/{device_id}"
             )
@@ -981,9 +1214,10 @@ def print_ready(
     lines += [
         f"  Logs          {shown}/home-assistant.log"
         + (f", {shown}/simulator.log" if simulator is not None else ""),
-        "Press Ctrl-C to stop Home Assistant and the simulator.",
-        "",
     ]
+    if not args.exit_when_ready:
+        lines.append("Press Ctrl-C to stop Home Assistant and the simulator.")
+    lines.append("")
     print("\n".join(lines), flush=True)
 
 
