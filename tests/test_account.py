@@ -18,8 +18,12 @@ from homeassistant.helpers import (
 )
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 
+from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -363,3 +367,33 @@ async def test_late_poll_answer_does_not_undo_a_confirmation(
     await hass.async_block_till_done()
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
     assert entity_state(hass, SWITCH_1) == STATE_ON
+
+
+async def test_command_not_failed_while_thor_asks_for_silence(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A rate limit spanning the confirmation window delays the verdict, not fakes it."""
+    free = replace(
+        mock_thor_client.list_chargeboxes.return_value[0],
+        occupied_connectors=frozenset(),
+    )
+    mock_thor_client.list_chargeboxes.return_value = [free]
+    mock_thor_client.running_charges.return_value = []
+    mock_thor_client.start_charge.return_value = "tag-1"
+    failed = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await async_setup_entry(hass, mock_config_entry)
+    await async_switch(hass, SWITCH_1, on=True)
+    mock_thor_client.backoff.hold(300)
+    mock_thor_client.running_charges.reset_mock()
+
+    await async_poll(hass, freezer, 125)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert not failed
+    assert mock_thor_client.running_charges.call_count == 0
+
+    await async_poll(hass, freezer, 180)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert [event.data["reason"] for event in failed] == ["not_confirmed"]

@@ -11,7 +11,8 @@ is told the charge may have started and must then be stopped outside Home Assist
 A 200 from Thor only means "forwarded to the chargebox". After a command the switch
 shows the requested state at once (pending), and this chargebox's running charges alone
 (one request) are read every `CONFIRM_INTERVAL` for `CONFIRM_FAST_PERIOD`, then every
-`CONFIRM_SLOW_INTERVAL`: a chargebox that acts after d seconds is confirmed by d + 2 s. A
+`CONFIRM_SLOW_INTERVAL`: a chargebox that acts after d seconds is confirmed by d + 2 s
+(d + 10 s past the first minute). A
 reading that still shows the old state does not flip the switch back. When
 `CONFIRM_WINDOW` passes without confirmation the switch shows the real state again, one
 warning is logged and `thor_command_failed` is fired.
@@ -459,7 +460,7 @@ class ThorChargeController:
         if failure.kind is FailureKind.AUTH:
             self.entry.async_start_reauth(self.hass)
         if failure.key in _STALE_KEYS:
-            self._read_soon()
+            self._read_soon(connector)
         if command is ChargeCommand.START and failure.kind in (
             FailureKind.TRANSIENT,
             FailureKind.MALFORMED,
@@ -507,14 +508,20 @@ class ThorChargeController:
         )
 
     @callback
-    def _read_soon(self) -> None:
-        """Read the running charges now: Thor contradicted the last reading."""
+    def _read_soon(self, connector: int) -> None:
+        """Read the running charges now: Thor contradicted the reading of a connector."""
         self.entry.async_create_task(
-            self.hass, self._async_read_charges(), f"{DOMAIN} read running charges"
+            self.hass,
+            self._async_read_charges(connector),
+            f"{DOMAIN} read running charges",
         )
 
-    async def _async_read_charges(self) -> None:
-        """Read this chargebox's running charges (1 request) and show them."""
+    async def _async_read_charges(self, connector: int | None = None) -> None:
+        """Read this chargebox's running charges (1 request) and show them.
+
+        They decide whether the connectors awaiting a command, and `connector`, are
+        occupied.
+        """
         read = self.coordinator.next_read()
         try:
             charges = await self.client.running_charges(self.chargebox_id)
@@ -526,7 +533,12 @@ class ThorChargeController:
                 classify(err).error,
             )
             return
-        self.coordinator.async_set_running_charges(self.chargebox_id, charges, read)
+        self.coordinator.async_set_running_charges(
+            self.chargebox_id,
+            charges,
+            read,
+            awaited={*self._pending, *(() if connector is None else (connector,))},
+        )
 
     def _watching(self) -> bool:
         """Return whether a command or an unanswered start awaits the chargebox."""
@@ -615,6 +627,17 @@ class ThorChargeController:
 
     async def _async_expire(self, connector: int, pending: _Pending) -> None:
         """Read once more; give up on the command if it is still not confirmed."""
+        if (
+            self._pending.get(connector) is pending
+            and (wait := self.client.backoff.remaining()) > 0
+        ):
+            # Thor asked for silence: the command is not failed before one last look.
+            pending.cancel_timers.append(
+                async_call_later(
+                    self.hass, wait, partial(self._expire, connector, pending)
+                )
+            )
+            return
         if self._pending.get(connector) is pending:
             await self._async_read_charges()
         if self._pending.get(connector) is not pending:

@@ -297,13 +297,18 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
 
     @callback
     def async_set_running_charges(
-        self, chargebox_id: str, charges: list[RunningCharge], read: int
+        self,
+        chargebox_id: str,
+        charges: list[RunningCharge],
+        read: int,
+        awaited: Collection[int],
     ) -> None:
         """Show a newer reading of one chargebox's running charges.
 
-        Read after a command to confirm it: until the next poll, the box's occupied
-        connectors are those the running charges show. `read` is the number
-        `next_read` gave before it was sent.
+        Read after a command to confirm it: until the next poll, the `awaited`
+        connectors are occupied exactly when the running charges show them. The others
+        keep what the chargebox list said, so that one answer leaving a charge out
+        does not end it. `read` is the number `next_read` gave before it was sent.
         """
         if (data := self.data) is None or (reading := data.get(chargebox_id)) is None:
             return
@@ -315,8 +320,11 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             for charge in charges
             if charge.chargebox == chargebox_id
         }
+        occupied = (reading.chargebox.occupied_connectors - set(awaited)) | (
+            mine.keys() & set(awaited)
+        )
         updated = ThorData(
-            chargebox=replace(reading.chargebox, occupied_connectors=frozenset(mine)),
+            chargebox=replace(reading.chargebox, occupied_connectors=occupied),
             charges=mine,
         )
         self.data = ThorAccountData(
