@@ -23,11 +23,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
-from custom_components.thor.const import DOMAIN
+from custom_components.thor.const import DOMAIN, SCAN_INTERVAL_CHARGING
 from custom_components.thor.thor_api import (
     RunningCharge,
     ThorAccessDeniedError,
@@ -78,32 +77,56 @@ def _app_charge(connector: int, transaction: int) -> RunningCharge:
     )
 
 
-def _stored(
-    records: dict[str, Any], chargebox_id: str = CHARGEBOX_ID
-) -> dict[str, Any]:
-    """Return the storage payload of id_tags for one chargebox."""
-    return {"charges": {chargebox_id: records}}
-
-
 def _record(
+    connector: Any = 1,
     id_tag: str = ID_TAG,
     transaction: int | None = None,
     *,
     confirmed: bool = False,
     age: timedelta = timedelta(minutes=1),
+    chargebox: str = CHARGEBOX_ID,
 ) -> dict[str, Any]:
-    """Return one stored id_tag record."""
+    """Return one stored id_tag record, as the current (version 2) store keeps it."""
     return {
+        "chargebox": chargebox,
+        "connector": connector,
         "id_tag": id_tag,
         "transaction": transaction,
         "confirmed": confirmed,
         "requested": (dt_util.utcnow() - age).isoformat(),
+        "stop_requested": False,
     }
 
 
 def _storage_key(entry: MockConfigEntry) -> str:
     """Return the storage key of an entry's id_tags."""
     return f"{DOMAIN}.{entry.entry_id}"
+
+
+def _put(
+    hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any, version: int = 2
+) -> None:
+    """Store id_tags for an entry as a previous run would have left them."""
+    hass_storage[_storage_key(entry)] = {
+        "version": version,
+        "minor_version": 1,
+        "key": _storage_key(entry),
+        "data": data,
+    }
+
+
+def _stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[Any]:
+    """Return the id_tag records an entry has on disk."""
+    return hass_storage[_storage_key(entry)]["data"]["charges"]
+
+
+def _reads(client: MagicMock) -> int:
+    """Return how many reads of this chargebox's running charges were sent."""
+    return sum(
+        1
+        for sent in client.running_charges.await_args_list
+        if sent.args == (CHARGEBOX_ID,)
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -194,7 +217,8 @@ async def test_start_refusals(
     assert err.value.translation_key == key
     # Every placeholder of the message was given, and it names the chargebox.
     assert "{" not in str(err.value)
-    assert "Garage" in str(err.value) or CHARGEBOX_ID in str(err.value)
+    assert err.value.translation_placeholders["chargebox"] == "Garage"
+    assert err.value.translation_placeholders["chargebox_id"] == CHARGEBOX_ID
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert _storage_key(init_integration) not in hass_storage
 
@@ -315,21 +339,45 @@ async def test_offline_chargebox_refuses_before_sending(
     entity_id: str,
 ) -> None:
     """A chargebox that is not connected gets no command; the switch stays usable."""
-    chargebox = mock_thor_client.get_chargebox.return_value
-    mock_thor_client.get_chargebox.return_value = replace(chargebox, connected=False)
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(chargebox, connected=False)
+    ]
     await async_setup_entry(hass, mock_config_entry)
     state = entity_state(hass, entity_id)
     assert state != STATE_UNAVAILABLE
     with pytest.raises(HomeAssistantError) as err:
         await async_switch(hass, entity_id, on=service == SERVICE_TURN_ON)
     assert err.value.translation_key == "chargebox_offline"
-    assert str(err.value) == (
-        "Garage is offline (not connected to Thor), so it cannot receive commands. "
-        "Check its power supply and network connection, then try again"
-    )
+    assert err.value.translation_placeholders["chargebox"] == "Garage"
+    assert "{" not in str(err.value)
     mock_thor_client.start_charge.assert_not_awaited()
     mock_thor_client.stop_charge.assert_not_awaited()
     assert entity_state(hass, entity_id) == state
+
+
+async def test_chargebox_missing_from_the_reading_refuses_commands(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A chargebox Thor stopped listing gets no command, and the user is told why."""
+    mock_thor_client.list_chargeboxes.return_value = []
+    await async_poll(hass, freezer, SCAN_INTERVAL_CHARGING.total_seconds())
+    assert entity_state(hass, SWITCH_1) == STATE_UNAVAILABLE
+    for service in ("start_charge", "stop_charge"):
+        with pytest.raises(HomeAssistantError) as err:
+            await hass.services.async_call(
+                DOMAIN,
+                service,
+                {"config_entry_id": init_integration.entry_id, "connector": 2},
+                blocking=True,
+            )
+        assert err.value.translation_key == "chargebox_unavailable"
+        assert err.value.translation_placeholders["chargebox_id"] == CHARGEBOX_ID
+    mock_thor_client.start_charge.assert_not_awaited()
+    mock_thor_client.stop_charge.assert_not_awaited()
 
 
 async def test_app_started_charge_cannot_be_stopped(
@@ -342,13 +390,54 @@ async def test_app_started_charge_cannot_be_stopped(
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
-    assert str(err.value) == (
-        "The charge on connector 1 of Garage was started from the Thor app (or by "
-        "another system), so Home Assistant does not have the code needed to stop "
-        "it. Stop it from the Thor app or at the chargebox"
-    )
+    assert err.value.translation_placeholders["chargebox"] == "Garage"
+    assert err.value.translation_placeholders["connector"] == "1"
     mock_thor_client.stop_charge.assert_not_awaited()
     assert entity_state(hass, SWITCH_1) == STATE_ON
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "on", "error", "key", "running"),
+    [
+        (
+            SWITCH_1,
+            True,
+            ThorAlreadyInTransactionError("HTTP 400", code="AlreadyInTransaction"),
+            "already_charging",
+            [_app_charge(1, 1002)],
+        ),
+        (
+            SWITCH_2,
+            False,
+            ThorNotInTransactionError("HTTP 400", code="NotInTransaction"),
+            "not_charging",
+            [],
+        ),
+    ],
+)
+async def test_thor_contradicting_the_reading_reads_the_box_again(
+    hass: HomeAssistant,
+    *,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    entity_id: str,
+    on: bool,
+    error: ThorError,
+    key: str,
+    running: list[RunningCharge],
+) -> None:
+    """A refusal that contradicts the reading reads this box's charges once, at once."""
+    assert entity_state(hass, entity_id) == (STATE_OFF if on else STATE_ON)
+    mock_thor_client.start_charge.side_effect = error
+    mock_thor_client.stop_charge.side_effect = error
+    mock_thor_client.running_charges.return_value = running
+    with pytest.raises(ServiceValidationError) as err:
+        await async_switch(hass, entity_id, on=on)
+    assert err.value.translation_key == key
+    await hass.async_block_till_done()
+    assert _reads(mock_thor_client) == 1
+    # The switch shows what Thor said, without waiting for the next poll.
+    assert entity_state(hass, entity_id) == (STATE_ON if on else STATE_OFF)
 
 
 async def test_id_tag_survives_restart(
@@ -358,21 +447,16 @@ async def test_id_tag_survives_restart(
     hass_storage: dict[str, Any],
 ) -> None:
     """After a restart the stored id_tag stops the charge Home Assistant started."""
-    hass_storage[_storage_key(mock_config_entry)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": _storage_key(mock_config_entry),
-        "data": _stored({"1": _record()}),
-    }
+    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
     await async_setup_entry(hass, mock_config_entry)
-    await hass.async_block_till_done()
     # Running charges showed the charge: its transaction number is kept too.
-    record = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"][
-        CHARGEBOX_ID
-    ]["1"]
+    (record,) = _stored(hass_storage, mock_config_entry)
+    assert record["chargebox"] == CHARGEBOX_ID
+    assert record["connector"] == 1
     assert record["id_tag"] == ID_TAG
     assert record["transaction"] == 1002
+    assert record["confirmed"] is True
     assert entity_state(hass, SWITCH_1) == STATE_ON
 
     await async_switch(hass, SWITCH_1, on=False)
@@ -380,14 +464,36 @@ async def test_id_tag_survives_restart(
     assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
-def _put(hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any) -> None:
-    """Store id_tags for an entry as a previous run would have left them."""
-    hass_storage[_storage_key(entry)] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": _storage_key(entry),
-        "data": data,
+async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An id_tag kept in the version-1 layout (nested by chargebox) still stops it."""
+    v1_record = {
+        key: value
+        for key, value in _record().items()
+        if key not in ("chargebox", "connector", "stop_requested")
     }
+    _put(
+        hass_storage,
+        mock_config_entry,
+        {"charges": {CHARGEBOX_ID: {"1": v1_record}}},
+        version=1,
+    )
+    mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
+    await async_setup_entry(hass, mock_config_entry)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    # Written back in the current layout once the running charge confirmed it.
+    assert hass_storage[_storage_key(mock_config_entry)]["version"] == 2
+    (record,) = _stored(hass_storage, mock_config_entry)
+    assert (record["chargebox"], record["connector"]) == (CHARGEBOX_ID, 1)
+    assert (record["id_tag"], record["transaction"]) == (ID_TAG, 1002)
+
+    await async_switch(hass, SWITCH_1, on=False)
+    mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 1, ID_TAG, 1002)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
 
 
 async def test_stored_id_tags_follow_running_charges(
@@ -398,38 +504,34 @@ async def test_stored_id_tags_follow_running_charges(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Id_tags of charges replaced, or never started over two readings, are dropped."""
-    other = {"1": _record("someone-elses-tag")}
     _put(
         hass_storage,
         mock_config_entry,
         {
-            "charges": {
-                CHARGEBOX_ID: {
-                    # Never started, long ago.
-                    "1": _record(age=timedelta(minutes=20)),
-                    # A card charge runs there now.
-                    "2": _record(),
-                    "3": {"id_tag": ""},
-                    "4": "damaged",
-                    "five": _record(),
-                },
-                "another-chargebox": other,
-            }
+            "charges": [
+                # Never started, long ago.
+                _record(1, age=timedelta(minutes=20)),
+                # A card charge runs there now.
+                _record(2),
+                # Damaged records are left out.
+                {**_record(3), "id_tag": ""},
+                "damaged",
+                _record("five"),
+                _record(0),
+                {**_record(4), "chargebox": None},
+                # A chargebox whose subentry was deleted takes its id_tags with it.
+                _record(1, "someone-elses-tag", chargebox="another-chargebox"),
+            ]
         },
     )
     await async_setup_entry(hass, mock_config_entry)
     # Replaced at once; never started only after a second reading of a free connector.
-    assert set(hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]) == {
-        CHARGEBOX_ID,
-        "another-chargebox",
-    }
-    assert set(
-        hass_storage[_storage_key(mock_config_entry)]["data"]["charges"][CHARGEBOX_ID]
-    ) == {"1"}
-    await async_poll(hass, freezer, 60)
-    assert hass_storage[_storage_key(mock_config_entry)]["data"] == {
-        "charges": {"another-chargebox": other}
-    }
+    assert [
+        (record["chargebox"], record["connector"])
+        for record in _stored(hass_storage, mock_config_entry)
+    ] == [(CHARGEBOX_ID, 1)]
+    await async_poll(hass, freezer, SCAN_INTERVAL_CHARGING.total_seconds())
+    assert _stored(hass_storage, mock_config_entry) == []
     # The card charge is still stopped with the card's id_tag.
     await async_switch(hass, SWITCH_2, on=False)
     mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
@@ -445,31 +547,46 @@ async def test_id_tag_of_an_earlier_charge_is_dropped(
     _put(
         hass_storage,
         mock_config_entry,
-        _stored({"1": _record(transaction=999, confirmed=True)}),
+        {"charges": [_record(transaction=999, confirmed=True)]},
     )
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
     await async_setup_entry(hass, mock_config_entry)
-    assert hass_storage[_storage_key(mock_config_entry)]["data"] == {"charges": {}}
+    assert _stored(hass_storage, mock_config_entry) == []
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
+    mock_thor_client.stop_charge.assert_not_awaited()
 
 
-@pytest.mark.parametrize("data", [None, [], {"charges": "damaged"}])
+@pytest.mark.parametrize(
+    ("version", "data"),
+    [
+        (2, None),
+        (2, []),
+        (2, {"charges": "damaged"}),
+        (2, {"charges": {CHARGEBOX_ID: {"1": "damaged"}}}),
+        (1, None),
+        (1, {"charges": "damaged"}),
+        (1, {"charges": {CHARGEBOX_ID: "damaged", "other": {"1": "damaged"}}}),
+    ],
+)
 async def test_damaged_storage_is_ignored(
     hass: HomeAssistant,
+    *,
     mock_config_entry: MockConfigEntry,
     mock_thor_client: MagicMock,
     hass_storage: dict[str, Any],
+    version: int,
     data: Any,
 ) -> None:
     """Unreadable stored id_tags do not keep the chargebox from loading."""
-    _put(hass_storage, mock_config_entry, data)
+    _put(hass_storage, mock_config_entry, data, version)
     await async_setup_entry(hass, mock_config_entry)
     await async_switch(hass, SWITCH_1, on=True)
     assert entity_state(hass, SWITCH_1) == STATE_ON
-    stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
-    assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
+    (record,) = _stored(hass_storage, mock_config_entry)
+    assert (record["chargebox"], record["connector"]) == (CHARGEBOX_ID, 1)
+    assert record["id_tag"] == ID_TAG
 
 
 async def test_stop_before_thor_shows_the_charge(
@@ -479,11 +596,11 @@ async def test_stop_before_thor_shows_the_charge(
     hass_storage: dict[str, Any],
 ) -> None:
     """A stop sent with the stored id_tag only is not retried when Thor refuses it."""
-    _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
+    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
     await async_setup_entry(hass, mock_config_entry)
     # The recent id_tag is kept: the chargebox may still start the charge.
-    stored = hass_storage[_storage_key(mock_config_entry)]["data"]["charges"]
-    assert stored[CHARGEBOX_ID]["1"]["id_tag"] == ID_TAG
+    (record,) = _stored(hass_storage, mock_config_entry)
+    assert record["id_tag"] == ID_TAG
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     mock_thor_client.stop_charge.side_effect = ThorWrongTransactionError(
         "HTTP 400", code="WrongTransaction"
@@ -519,19 +636,25 @@ async def test_failed_poll_does_not_end_a_pending_start(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """While Thor cannot be read the switch is unavailable; then the start shows."""
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
     await async_switch(hass, SWITCH_1, on=True)
-    mock_thor_client.get_chargebox.side_effect = ThorConnectionError("offline")
-    freezer.tick(timedelta(seconds=2))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    mock_thor_client.list_chargeboxes.side_effect = ThorConnectionError("offline")
+    mock_thor_client.running_charges.side_effect = ThorConnectionError("offline")
+    for _ in range(int(SCAN_INTERVAL_CHARGING.total_seconds())):
+        await async_poll(hass, freezer, 1)
     assert entity_state(hass, SWITCH_1) == STATE_UNAVAILABLE
+    # The confirmation reads went on meanwhile, and failed quietly.
+    assert _reads(mock_thor_client) >= 15
 
-    mock_thor_client.get_chargebox.side_effect = None
+    mock_thor_client.list_chargeboxes.side_effect = None
+    mock_thor_client.running_charges.side_effect = None
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
-    freezer.tick(timedelta(seconds=3))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    # The next poll (not a quick read: the entry stays unavailable until a poll works).
+    await async_poll(hass, freezer, SCAN_INTERVAL_CHARGING.total_seconds())
     assert entity_state(hass, SWITCH_1) == STATE_ON
+    await async_poll(hass, freezer, 200)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert events == []
 
 
 async def test_unchanged_poll_confirms_a_stop(
@@ -541,8 +664,8 @@ async def test_unchanged_poll_confirms_a_stop(
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A stop of a charge Thor never showed is confirmed by the next poll, silently."""
-    _put(hass_storage, mock_config_entry, _stored({"1": _record()}))
+    """A stop of a charge Thor never showed is confirmed by the next reading, silently."""
+    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
     await async_setup_entry(hass, mock_config_entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
     await hass.services.async_call(
@@ -551,9 +674,12 @@ async def test_unchanged_poll_confirms_a_stop(
         {"config_entry_id": mock_config_entry.entry_id},
         blocking=True,
     )
-    for seconds in (2, 200):
-        freezer.tick(timedelta(seconds=seconds))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    # Confirmed by the first read: no more reads of the chargebox.
+    assert _reads(mock_thor_client) == 1
+    await async_poll(hass, freezer, 200)
+    assert _reads(mock_thor_client) == 1
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert events == []

@@ -7,6 +7,7 @@ JSON, bounded strings) are tested in tests/thor_api/.
 
 import asyncio
 from dataclasses import replace
+import itertools
 import logging
 from typing import Any
 from unittest.mock import MagicMock, patch
@@ -28,7 +29,13 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 
-from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
+from custom_components.thor.charge_control import (
+    CONFIRM_FAST_PERIOD,
+    CONFIRM_INTERVAL,
+    CONFIRM_SLOW_INTERVAL,
+    CONFIRM_WINDOW,
+    EVENT_COMMAND_FAILED,
+)
 from custom_components.thor.const import CONF_ENVIRONMENT, DOMAIN
 from custom_components.thor.diagnostics import async_get_config_entry_diagnostics
 from custom_components.thor.errors import classify
@@ -62,6 +69,12 @@ SWITCH_1 = "switch.garage_connector_1_charging"
 SWITCH_2 = "switch.garage_connector_2_charging"
 CONNECTED = "binary_sensor.garage_connected"
 ID_TAG = "q8w7e6r5t4y3u2i1o0pa"
+STEP = 0.5
+"""Seconds time moves per step where quick reads (every 1.5 s) must all happen."""
+POLL = "GET /chargeboxes?onlyactive"
+"""A poll: the chargebox list."""
+READ_ONE_BOX = "GET /charges/running?chargebox"
+"""A quick read: the running charges of one chargebox."""
 
 
 def _requests(simulator: ThorSimulator) -> int:
@@ -92,9 +105,9 @@ def _show(
 ) -> None:
     """Make the mocked client answer these occupied connectors and running charges."""
     box: Chargebox = Chargebox.from_dict(load_json_fixture("chargebox.json"))
-    client.get_chargebox.return_value = replace(
-        box, occupied_connectors=frozenset(occupied)
-    )
+    client.list_chargeboxes.return_value = [
+        replace(box, occupied_connectors=frozenset(occupied))
+    ]
     client.running_charges.return_value = charges
 
 
@@ -223,7 +236,7 @@ async def test_3_id_tag_forgotten_only_after_two_readings_of_a_free_connector(
 ) -> None:
     """One reading of a free connector is not enough; two are."""
     await _start_and_confirm(hass, idle_client, freezer)
-    controller = idle_entry.runtime_data.charge_control
+    controller = idle_entry.runtime_data.controller_of(CHARGEBOX_ID)
 
     # Idle polls come every 60 s once the connector reads free.
     _show(idle_client, occupied=set(), charges=[])
@@ -259,6 +272,65 @@ async def test_3_simulated_omitted_running_charge(
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     box = next(iter(simulator.chargeboxes))
     assert simulator.running(box) == []
+
+
+async def test_3_quick_reads_without_the_charge_keep_its_id_tag(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Confirmation reads that leave a running charge out do not forget its id_tag.
+
+    They read running charges only: a charge missing there while the chargebox is
+    busy is the inconsistency above, however many quick reads in a row show it.
+    """
+    await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    controller = sim_config_entry.runtime_data.controller_of(chargebox_id)
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_poll(hass, freezer, 2)
+    assert controller.pending(1) is None
+    assert controller.as_diagnostics()["stored_charges"]["1"]["confirmed"] is True
+
+    # A start on connector 2 is followed by quick reads; Thor's next two answers
+    # about running charges leave both charges out.
+    simulator.faults.set(omit_running=True, path="/charges/running", count=2)
+    await async_switch(hass, SWITCH_2, on=True)
+    for _ in range(int(6 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    assert not simulator.faults.active
+    assert controller.pending(2) is None
+    assert "1" in controller.as_diagnostics()["stored_charges"]
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+
+    await async_switch(hass, SWITCH_1, on=False)
+    await async_poll(hass, freezer, 2)
+    assert [charge["connector"] for charge in simulator.running(chargebox_id)] == [2]
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+
+
+async def test_3_quick_reads_without_the_charge_do_not_turn_it_off(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge a quick read leaves out still shows: the chargebox says it is busy.
+
+    A switch turning off for a few seconds would run automations ("charge ended")
+    for a charge that never stopped.
+    """
+    await async_setup_entry(hass, sim_config_entry)
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_poll(hass, freezer, 2)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+
+    simulator.faults.set(omit_running=True, path="/charges/running", count=2)
+    await async_switch(hass, SWITCH_2, on=True)
+    for _ in range(int(6 / STEP)):
+        await async_poll(hass, freezer, STEP)
+        assert entity_state(hass, SWITCH_1) == STATE_ON
 
 
 # --------------------------------------------- 4: a stop during an in-flight start
@@ -311,8 +383,10 @@ async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
     ]
     await async_switch(hass, SWITCH_1, on=False)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
-    stored = hass_storage[f"{DOMAIN}.{idle_entry.entry_id}"]["data"]
-    assert stored["charges"][CHARGEBOX_ID]["1"]["stop_requested"] is True
+    # Kept on disk: a restart before the charge shows up still stops it.
+    (stored,) = hass_storage[f"{DOMAIN}.{idle_entry.entry_id}"]["data"]["charges"]
+    assert (stored["chargebox"], stored["connector"]) == (CHARGEBOX_ID, 1)
+    assert stored["stop_requested"] is True
 
     # The chargebox begins the charge late: Home Assistant stops it by itself.
     _show(idle_client, occupied={1}, charges=[_charge(1)])
@@ -363,8 +437,13 @@ async def test_4_stop_kept_quietly_when_the_charge_never_begins(
         await async_poll(hass, freezer, 30)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert events == []
-    assert "did not confirm" not in caplog.text
-    controller = idle_entry.runtime_data.charge_control
+    assert not [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and record.name.startswith("custom_components.thor")
+    ]
+    controller = idle_entry.runtime_data.controller_of(CHARGEBOX_ID)
     assert controller.as_diagnostics()["pending_commands"] == {}
     assert controller.as_diagnostics()["stored_charges"]["1"]["stop_requested"]
 
@@ -457,7 +536,7 @@ async def test_5_unanswered_start_is_forgotten_once_the_window_passed(
     for _ in range(2):
         with pytest.raises(HomeAssistantError):
             await async_switch(hass, SWITCH_1, on=True)
-    controller = idle_entry.runtime_data.charge_control
+    controller = idle_entry.runtime_data.controller_of(CHARGEBOX_ID)
     assert list(controller.as_diagnostics()["unanswered_starts"]) == ["1"]
 
     for _ in range(17):
@@ -468,6 +547,44 @@ async def test_5_unanswered_start_is_forgotten_once_the_window_passed(
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
+
+
+async def test_5_unanswered_start_reads_the_box_for_the_window(
+    hass: HomeAssistant,
+    idle_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a start without answer this box is read quickly, then slowly, then not."""
+    idle_client.start_charge.side_effect = ThorTimeoutError("Timeout after 15 s")
+    with pytest.raises(HomeAssistantError):
+        await async_switch(hass, SWITCH_1, on=True)
+
+    def reads() -> int:
+        return sum(
+            1
+            for sent in idle_client.running_charges.await_args_list
+            if sent.args == (CHARGEBOX_ID,)
+        )
+
+    # When each read of the box was sent, in seconds after the start.
+    sent_at: list[float] = []
+    for step in range(1, int((CONFIRM_WINDOW + 300) / STEP) + 1):
+        before = reads()
+        await async_poll(hass, freezer, STEP)
+        sent_at += [step * STEP] * (reads() - before)
+    # async_poll runs timers up to 0.5 s early: a read planned every 1.5 s comes
+    # at least as often, one planned every 10 s within a step of 10 s.
+    fast = [at for at in sent_at if at <= CONFIRM_FAST_PERIOD]
+    assert len(fast) >= CONFIRM_FAST_PERIOD / CONFIRM_INTERVAL
+    slow = [at for at in sent_at if at > CONFIRM_FAST_PERIOD + CONFIRM_INTERVAL]
+    assert 5 <= len(slow) <= 6
+    assert all(
+        abs(later - earlier - CONFIRM_SLOW_INTERVAL) <= STEP
+        for earlier, later in itertools.pairwise(slow)
+    )
+    # None once the window is over.
+    assert sent_at[-1] <= CONFIRM_WINDOW
 
 
 async def test_5_malformed_start_answer_is_no_answer(
@@ -499,6 +616,31 @@ async def test_6_escaped_key_in_an_error_body_is_redacted(
     await hass.async_block_till_done()
     assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
     assert API_KEY not in str(sim_config_entry.runtime_data.coordinator.last_exception)
+    assert API_KEY not in caplog.text
+
+
+async def test_6_key_echoed_to_a_quick_read_stays_out_of_the_log(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A confirmation read failing with the key in its answer logs no key."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.thor")
+    await async_setup_entry(hass, sim_config_entry)
+    simulator.start_delay = 1000
+    await async_switch(hass, SWITCH_1, on=True)
+    simulator.faults.set(
+        status=500,
+        path="/charges/running",
+        error_raw_body='{"message": "bad key {api_key}"}',
+    )
+    for _ in range(int(5 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    assert simulator.request_counts.by_endpoint[READ_ONE_BOX] >= 3
+    # The failure was logged, with Thor's answer, but not the key.
+    assert "HTTP 500" in caplog.text
     assert API_KEY not in caplog.text
 
 
@@ -652,14 +794,16 @@ async def test_9_deeply_nested_json_is_a_malformed_answer(
 ) -> None:
     """100,000 `[` read as an answer that could not be understood, not a crash."""
     aioclient_mock.get(
-        f"{PRODUCTION_BASE_URL}/chargeboxes/{CHARGEBOX_ID}", text="[" * 100_000
+        f"{PRODUCTION_BASE_URL}/chargeboxes",
+        params={"onlyactive": "false"},
+        text="[" * 100_000,
     )
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert "Stack overflow" not in (mock_config_entry.reason or "")
-    assert "could not be understood" in (mock_config_entry.reason or "")
+    assert mock_config_entry.error_reason_translation_key == "invalid_response"
     # Reported like any bad answer: no "unexpected error" with a traceback.
     assert "Unexpected error" not in caplog.text
     assert not [
@@ -669,23 +813,82 @@ async def test_9_deeply_nested_json_is_a_malformed_answer(
     ]
 
 
-# ---------------------------------------- 11: confirmation polls honour Retry-After
+# ---------------------------------------- 11: confirmation reads honour Retry-After
 
 
-async def test_11_confirmation_polls_respect_retry_after(
+async def test_11_quick_reads_respect_a_429_on_a_read(
     hass: HomeAssistant,
     simulator: ThorSimulator,
     sim_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """After a 429 asking for 300 s, no confirmation poll is sent within them."""
+    """A quick read answered 429 (Retry-After 300 s) silences everything for 300 s."""
     await async_setup_entry(hass, sim_config_entry)
+    simulator.start_delay = 1000
     await async_switch(hass, SWITCH_1, on=True)
     simulator.faults.set(status=429, retry_after_seconds=300)
-    before = _requests(simulator)
-    for _ in range(290):
-        await async_poll(hass, freezer, 1)
-    assert _requests(simulator) - before == 1
+    simulator.reset_requests()
+    for _ in range(int(299 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    # The first quick read got the 429; nothing was sent after it.
+    assert simulator.request_counts.by_endpoint == {READ_ONE_BOX: 1}
+
+    simulator.faults.clear()
+    for _ in range(int(60 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    assert simulator.request_counts.by_endpoint[POLL] >= 1
+
+
+async def test_11_quick_reads_respect_a_429_on_a_command(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop answered 429 also silences the quick reads of the pending start."""
+    await async_setup_entry(hass, sim_config_entry)
+    simulator.start_delay = 1000
+    await async_switch(hass, SWITCH_1, on=True)
+    await async_poll(hass, freezer, 3)
+    assert simulator.request_counts.by_endpoint[READ_ONE_BOX] >= 1
+
+    simulator.faults.set(status=429, retry_after_seconds=60, path="/charges/stop")
+    with pytest.raises(HomeAssistantError) as err:
+        await async_switch(hass, SWITCH_1, on=False)
+    assert err.value.translation_key == "rate_limited"
+    simulator.faults.clear()
+    simulator.reset_requests()
+    for _ in range(int(59 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    assert simulator.request_counts.total == 0
+    # The start still awaits confirmation: its quick reads resume after the wait.
+    for _ in range(int(3 / STEP)):
+        await async_poll(hass, freezer, STEP)
+    assert simulator.request_counts.by_endpoint[READ_ONE_BOX] >= 1
+
+
+async def test_11_retry_after_zero_storm_during_a_confirmation(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Quick reads every 1.5 s do not turn a `Retry-After: 0` storm into a flood."""
+    await async_setup_entry(hass, sim_config_entry)
+    simulator.start_delay = 1000
+    await async_switch(hass, SWITCH_1, on=True)
+    simulator.faults.set(status=429, retry_after_seconds=0)
+    simulator.reset_requests()
+    window = 120
+    bursts = 0
+    for _ in range(int(window / STEP)):
+        before = _requests(simulator)
+        await async_poll(hass, freezer, STEP)
+        bursts += _requests(simulator) > before
+    # Something is sent at most once per back-off floor: a quick read, or a poll
+    # (its two concurrent requests), or both when their waits end together.
+    assert 1 <= bursts <= window // DEFAULT_MIN_BACKOFF + 1
+    assert _requests(simulator) <= 3 * bursts
 
 
 async def test_11_a_throttled_command_blocks_what_follows(
@@ -760,7 +963,7 @@ async def test_13_invalid_connectors_allocate_nothing(
     hass: HomeAssistant, idle_entry: MockConfigEntry, idle_client: MagicMock
 ) -> None:
     """2,000 calls with connectors the box lacks leave no lock behind."""
-    controller = idle_entry.runtime_data.charge_control
+    controller = idle_entry.runtime_data.controller_of(CHARGEBOX_ID)
     for connector in range(3, 2003):
         with pytest.raises(ServiceValidationError):
             await controller.async_start(connector)
@@ -777,7 +980,7 @@ async def test_14_running_charge_transaction_is_redacted(
 ) -> None:
     """The running charge's `id` is its transaction number: redacted like the rest."""
     diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
-    charges = diagnostics["data"]["charges"]
+    charges = diagnostics["chargeboxes"][CHARGEBOX_ID]["data"]["charges"]
     assert charges
     assert all(charge["id"] == "**REDACTED**" for charge in charges.values())
 
@@ -789,18 +992,27 @@ async def test_14_answer_about_another_chargebox_is_malformed(
 ) -> None:
     """A chargebox answer carrying another id is not shown as this chargebox."""
     await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
     other = simulator.add_chargebox(alias="Other", connectors=1)
-    chargebox_id = next(iter(simulator.chargeboxes))
-    with patch.object(
-        simulator,
-        "chargebox_json",
-        lambda _id: simulator.__class__.chargebox_json(simulator, other.id),
-    ):
+    real = simulator.chargebox_json
+    asked: list[str] = []
+
+    def _wrong_box(box_id: str) -> dict[str, Any]:
+        # The list (read first) is right; the box read on its own is another one.
+        asked.append(box_id)
+        return real(other.id if asked.count(chargebox_id) > 1 else box_id)
+
+    # A list without connector states makes the poll read the chargebox on its own.
+    simulator.faults.set(omit_list_connectors=True)
+    with patch.object(simulator, "chargebox_json", _wrong_box):
         coordinator = sim_config_entry.runtime_data.coordinator
         await coordinator.async_refresh()
         await hass.async_block_till_done()
+    assert asked.count(chargebox_id) == 2
     assert coordinator.last_exception.translation_key == "invalid_response"
-    assert coordinator.chargebox_id == chargebox_id
+    reading = coordinator.data.get(chargebox_id)
+    assert reading is not None
+    assert reading.chargebox.id == chargebox_id
     assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
 
 
@@ -813,7 +1025,7 @@ async def test_14_long_connector_strings_are_bounded(
     """A 1,000-character plug type becomes a state Home Assistant accepts."""
     payload = load_json_fixture("chargebox.json")
     payload["connectors"][0]["type"] = "x" * 1000
-    mock_thor_client.get_chargebox.return_value = Chargebox.from_dict(payload)
+    mock_thor_client.list_chargeboxes.return_value = [Chargebox.from_dict(payload)]
     await async_setup_entry(hass, mock_config_entry)
     plug = hass.states.get("sensor.garage_connector_1_type")
     assert plug is not None
@@ -857,7 +1069,7 @@ async def test_one_classification_for_polls_commands_and_the_form(
         await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_key == poll_key
 
-    idle_client.get_chargebox.side_effect = error
+    idle_client.list_chargeboxes.side_effect = error
     await async_poll(hass, freezer, 60)
     coordinator = idle_entry.runtime_data.coordinator
     assert coordinator.last_exception.translation_key == poll_key
@@ -865,13 +1077,15 @@ async def test_one_classification_for_polls_commands_and_the_form(
     with patch(
         "custom_components.thor.config_flow.ThorClient", return_value=idle_client
     ):
-        idle_client.list_chargeboxes.side_effect = error
-        result = await _user_step(hass, {})
+        idle_client.get_chargebox.side_effect = error
+        # Another account: the configured one would abort the flow before any request.
+        result = await _user_step(hass, {CONF_API_KEY: "another-api-key-0123456789"})
         if result["step_id"] == "chargebox_manual":
             # The list is not the account's problem: the id is asked for, and read.
             result = await hass.config_entries.flow.async_configure(
-                result["flow_id"], {"chargebox_id": CHARGEBOX_ID}
+                result["flow_id"], {"chargebox_id": "AnotherChargebox"}
             )
+    assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": form_error}
     assert "Unexpected error" not in caplog.text
 

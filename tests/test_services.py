@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.thor.const import DOMAIN
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll, async_setup_entry, entity_state
+from .conftest import (
+    account_entry,
+    async_poll,
+    async_setup_entry,
+    entity_state,
+    subentry_id,
+)
 
 START = ("POST", "/latest/integration/charges/start")
 STOP = ("POST", "/latest/integration/charges/stop")
@@ -126,23 +132,20 @@ async def test_refusals_before_sending(
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {**data, "connector": 3})
     assert err.value.translation_key == "invalid_connector"
-    assert str(err.value) == "Garage has no connector 3: choose a connector from 1 to 2"
+    assert err.value.translation_placeholders["connector"] == "3"
+    assert err.value.translation_placeholders["count"] == "2"
 
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "stop_charge", data)
     assert err.value.translation_key == "not_charging"
-    assert str(err.value) == (
-        "Connector 1 of Garage is not charging, so there is nothing to stop"
-    )
+    assert err.value.translation_placeholders["connector"] == "1"
 
     await _action(hass, "start_charge", data)
     await async_poll(hass, freezer, 2)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", data)
     assert err.value.translation_key == "already_charging"
-    assert str(err.value) == (
-        "Connector 1 of Garage is already charging. Stop the running charge first"
-    )
+    assert err.value.translation_placeholders["chargebox"] == "Garage"
     assert simulator.requests.count(START) == 1
     assert simulator.requests.count(STOP) == 0
 
@@ -163,7 +166,6 @@ async def test_refusals_from_thor(
     with pytest.raises(HomeAssistantError) as err:
         await _action(hass, "start_charge", data)
     assert err.value.translation_key == "payment_required"
-    assert "set the payment type of this chargebox" in str(err.value)
 
     box.payment_free = True
     box.active = False
@@ -192,40 +194,30 @@ async def test_refusals_from_thor(
 
 
 @pytest.mark.parametrize(
-    ("data", "key", "message"),
+    ("data", "key", "placeholders"),
     [
-        (
-            {},
-            "service_target_required",
-            "Choose exactly one chargebox: set either a Thor config entry "
-            "(config_entry_id) or a Thor device (device_id)",
-        ),
-        (
-            {"config_entry_id": "x", "device_id": "y"},
-            "service_target_required",
-            "Choose exactly one chargebox: set either a Thor config entry "
-            "(config_entry_id) or a Thor device (device_id)",
-        ),
+        ({}, "service_target_required", {}),
+        ({"config_entry_id": "x", "device_id": "y"}, "service_target_required", {}),
         (
             {"config_entry_id": "missing"},
             "service_entry_not_found",
-            "missing is not a Thor config entry. Choose an entry of the Thor "
-            "integration",
+            {"entry_id": "missing"},
         ),
         (
             {"device_id": "missing"},
             "service_device_not_found",
-            "Device missing is not a Thor chargebox. Choose a device of the Thor "
-            "integration",
+            {"device_id": "missing"},
         ),
     ],
 )
 async def test_target_errors(
     hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
     sim_config_entry: MockConfigEntry,
     data: dict[str, str],
     key: str,
-    message: str,
+    placeholders: dict[str, str],
 ) -> None:
     """An action names exactly one existing Thor chargebox."""
     await async_setup_entry(hass, sim_config_entry)
@@ -233,7 +225,59 @@ async def test_target_errors(
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, service, data)
         assert err.value.translation_key == key
-        assert str(err.value) == message
+        assert (err.value.translation_placeholders or {}) == placeholders
+    assert simulator.requests.count(START) == 0
+    assert simulator.requests.count(STOP) == 0
+
+
+async def test_entry_of_several_chargeboxes_is_ambiguous(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """On an account with two chargeboxes the entry alone is refused; devices work."""
+    (garage_id,) = simulator.chargeboxes
+    shed_id = simulator.add_chargebox(alias="Shed", connectors=1).id
+    entry = await async_setup_entry(
+        hass,
+        account_entry(
+            (garage_id, "Garage"), (shed_id, "Shed"), base_url=simulator.base_url
+        ),
+    )
+    for service in ("start_charge", "stop_charge"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _action(hass, service, {"config_entry_id": entry.entry_id})
+        assert err.value.translation_key == "service_entry_ambiguous"
+        assert err.value.translation_placeholders == {
+            "entry": entry.title,
+            "count": "2",
+        }
+    assert simulator.requests.count(START) == 0
+
+    for chargebox_id, switch in (
+        (shed_id, "switch.shed_charging"),
+        (garage_id, SWITCH_1),
+    ):
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, chargebox_id), entry.entry_id
+        )
+        assert device is not None
+        assert device.config_subentry_id == subentry_id(entry, chargebox_id)
+        started = await _action(hass, "start_charge", {"device_id": device.id})
+        assert started is not None
+        (charge,) = simulator.running(chargebox_id)
+        assert charge["connector"] == 1
+        assert entity_state(hass, switch) == "on"
+        stopped = await _action(hass, "stop_charge", {"device_id": device.id})
+        assert stopped is not None
+        assert stopped["id_tag"] == started["id_tag"]
+        assert simulator.running(chargebox_id) == []
+        assert entity_state(hass, switch) == "off"
+    # Each start reached its own chargebox only.
+    assert [charge["chargebox"] for charge in simulator.finished] == [
+        shed_id,
+        garage_id,
+    ]
 
 
 async def test_target_of_another_integration(
@@ -265,10 +309,7 @@ async def test_entry_not_loaded(
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {"config_entry_id": entry.entry_id})
     assert err.value.translation_key == "service_entry_not_loaded"
-    assert str(err.value) == (
-        "The Thor entry Garage is not loaded, so it cannot send commands. Check its "
-        "status on the Devices & services page and reload it"
-    )
+    assert err.value.translation_placeholders == {"entry": entry.title}
     assert simulator.requests.count(START) == 0
 
 

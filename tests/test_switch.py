@@ -2,6 +2,8 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from datetime import timedelta
+import itertools
 import logging
 import time
 from typing import Any
@@ -26,11 +28,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed_exact,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
+from custom_components.thor.charge_control import CONFIRM_INTERVAL, EVENT_COMMAND_FAILED
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -39,12 +42,30 @@ from custom_components.thor.const import (
 )
 from thor_simulator import ThorSimulator
 
-from .conftest import API_KEY, async_poll, async_setup_entry, async_switch, entity_state
+from .conftest import (
+    API_KEY,
+    account_entry,
+    async_poll,
+    async_setup_entry,
+    async_switch,
+    entity_state,
+    subentry_id,
+)
 
 SWITCH_1 = "switch.garage_connector_1_charging"
 SWITCH_2 = "switch.garage_connector_2_charging"
 START = ("POST", "/latest/integration/charges/start")
 STOP = ("POST", "/latest/integration/charges/stop")
+
+
+STEP = 0.5
+"""Seconds time moves per step, so that every quick read (1.5 s apart) happens."""
+OCCUPIED_1 = "binary_sensor.garage_connector_1_occupied"
+
+
+def _box_reads(simulator: ThorSimulator) -> int:
+    """Return how many quick reads (running charges of one chargebox) were sent."""
+    return simulator.request_counts.by_endpoint["GET /charges/running?chargebox"]
 
 
 def _sent(simulator: ThorSimulator, request: tuple[str, str]) -> int:
@@ -95,18 +116,7 @@ async def make_simulator(socket_enabled: None) -> AsyncGenerator[SimulatorFactor
         box = sim.add_chargebox(alias=alias, connectors=connectors)
         await sim.start(host="127.0.0.1", port=0)
         started.append(sim)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=alias,
-            unique_id=box.id,
-            data={
-                CONF_API_KEY: API_KEY,
-                CONF_ENVIRONMENT: "production",
-                CONF_CHARGEBOX_ID: box.id,
-                CONF_BASE_URL: sim.base_url,
-            },
-        )
-        return sim, entry
+        return sim, account_entry((box.id, alias), base_url=sim.base_url)
 
     yield _make
     for sim in started:
@@ -178,12 +188,14 @@ async def test_start_and_stop_round_trip(
     (charge,) = simulator.running(chargebox_id)
     assert charge["connector"] == 1
     # The id_tag Thor returned is on disk, with the transaction once it shows up.
-    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
-    assert stored[chargebox_id]["1"]["id_tag"] == simulator.app_tag(chargebox_id, 1)
+    key = f"{DOMAIN}.{entry.entry_id}"
+    (stored,) = hass_storage[key]["data"]["charges"]
+    assert (stored["chargebox"], stored["connector"]) == (chargebox_id, 1)
+    assert stored["id_tag"] == simulator.app_tag(chargebox_id, 1)
     await async_poll(hass, freezer, 2)
     assert entity_state(hass, SWITCH_1) == STATE_ON
-    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
-    assert stored[chargebox_id]["1"]["transaction"] == charge["id"]
+    (stored,) = hass_storage[key]["data"]["charges"]
+    assert stored["transaction"] == charge["id"]
 
     await async_switch(hass, SWITCH_1, on=False)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
@@ -192,10 +204,10 @@ async def test_start_and_stop_round_trip(
     await async_poll(hass, freezer, 2)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     # One reading of a free connector is not proof enough to forget the id_tag...
-    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"]
+    assert hass_storage[key]["data"]["charges"]
     # ...a second one is: the charge is gone, and so is its id_tag.
     await async_poll(hass, freezer, 60)
-    assert hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]["charges"] == {}
+    assert hass_storage[key]["data"]["charges"] == []
     assert simulator.finished[0]["id"] == charge["id"]
 
 
@@ -234,10 +246,13 @@ async def test_rejected_start_reverts_once(
 
     await async_switch(hass, SWITCH_1, on=True)
     assert entity_state(hass, SWITCH_1) == STATE_ON
-    # Quick polls find no charge, but the switch does not flip back in the window.
-    for seconds in (2, 3, 5, 10, 20, 40, 39):
-        await async_poll(hass, freezer, seconds)
+    # Quick reads find no charge, but the switch does not flip back in the window
+    # (async_poll runs timers up to 0.5 s early: the end of the window at 120 s
+    # may come at 119.5 s).
+    for _ in range(int(119 / STEP)):
+        await async_poll(hass, freezer, STEP)
         assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert _box_reads(simulator) > 40
     assert events == []
 
     await async_poll(hass, freezer, 1)
@@ -338,7 +353,7 @@ async def test_app_started_charge_is_refused(
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
-    assert "Stop it from the Thor app or at the chargebox" in str(err.value)
+    assert err.value.translation_placeholders["connector"] == "1"
     assert _sent(simulator, STOP) == 0
     assert entity_state(hass, SWITCH_1) == STATE_ON
 
@@ -385,17 +400,31 @@ async def test_id_tag_survives_reload(
     assert simulator.running(chargebox_id) == []
 
 
-async def test_id_tag_survives_restart(
+async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
     hass: HomeAssistant,
     simulator: ThorSimulator,
-    sim_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
 ) -> None:
-    """A Home Assistant that starts with a stored id_tag stops the charge with it."""
+    """A charge started before the upgrade to account entries is stopped after it.
+
+    Version 1 had one entry per chargebox and kept its id_tags nested by chargebox.
+    """
     (chargebox_id,) = simulator.chargeboxes
     id_tag = simulator.api_start({"chargebox": chargebox_id, "connector": 1})
-    key = f"{DOMAIN}.{sim_config_entry.entry_id}"
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage",
+        unique_id=chargebox_id,
+        version=1,
+        data={
+            CONF_API_KEY: API_KEY,
+            CONF_ENVIRONMENT: "production",
+            CONF_CHARGEBOX_ID: chargebox_id,
+            CONF_BASE_URL: simulator.base_url,
+        },
+    )
+    key = f"{DOMAIN}.{entry.entry_id}"
     hass_storage[key] = {
         "version": 1,
         "minor_version": 1,
@@ -413,15 +442,21 @@ async def test_id_tag_survives_restart(
             }
         },
     }
-    await async_setup_entry(hass, sim_config_entry)
+    await async_setup_entry(hass, entry)
+    assert entry.version == 2
+    assert subentry_id(entry, chargebox_id)
     assert entity_state(hass, SWITCH_1) == STATE_ON
 
     await async_switch(hass, SWITCH_1, on=False)
+    # Thor accepted the stop: the id_tag was the right one.
+    assert simulator.running(chargebox_id) == []
+    assert [charge["connector"] for charge in simulator.finished] == [1]
     await async_poll(hass, freezer, 2)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert simulator.running(chargebox_id) == []
     await async_poll(hass, freezer, 60)
-    assert hass_storage[key]["data"] == {"charges": {}}
+    assert hass_storage[key]["version"] == 2
+    assert hass_storage[key]["data"] == {"charges": []}
 
 
 async def test_unload_during_confirmation(
@@ -503,3 +538,118 @@ async def test_start_confirmed_by_the_last_poll(
     await async_poll(hass, freezer, 300)
     assert entity_state(hass, SWITCH_1) == STATE_ON
     assert events == []
+
+
+# ------------------------------------------------- confirmation by quick reads
+
+
+@pytest.mark.parametrize("delay", [1, 3, 6, 11, 45])
+async def test_chargebox_that_acts_late_is_confirmed_within_two_seconds(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    delay: float,
+) -> None:
+    """A start, and then a stop, are confirmed by d + 2 s when the box acts after d s.
+
+    Until then the switch shows the requested state; once confirmed the occupied
+    sensor agrees with it and the quick reads of the chargebox stop.
+    """
+    with patch(
+        "custom_components.thor.PLATFORMS", [Platform.BINARY_SENSOR, Platform.SWITCH]
+    ):
+        await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    controller = sim_config_entry.runtime_data.controller_of(chargebox_id)
+    assert controller is not None
+    simulator.start_delay = delay
+    simulator.stop_delay = delay
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+
+    for on in (True, False):
+        await async_switch(hass, SWITCH_1, on=on)
+        elapsed = 0.0
+        while controller.pending(1) is not None:
+            assert elapsed < delay + 2, f"not confirmed {delay + 2} s after the command"
+            # The old state read meanwhile does not flip the switch back.
+            assert entity_state(hass, SWITCH_1) == (STATE_ON if on else STATE_OFF)
+            await async_poll(hass, freezer, STEP)
+            elapsed += STEP
+        assert elapsed >= delay
+        assert bool(simulator.running(chargebox_id)) is on
+        assert entity_state(hass, OCCUPIED_1) == (STATE_ON if on else STATE_OFF)
+        assert entity_state(hass, SWITCH_1) == (STATE_ON if on else STATE_OFF)
+
+        # Confirmed: no more quick reads, whatever the polls do.
+        reads = _box_reads(simulator)
+        for _ in range(int(150 / STEP)):
+            await async_poll(hass, freezer, STEP)
+        assert _box_reads(simulator) == reads
+        assert entity_state(hass, SWITCH_1) == (STATE_ON if on else STATE_OFF)
+    assert events == []
+
+
+@pytest.mark.parametrize("delay", [1.6, 10.6, 59.9])
+async def test_confirmation_time_with_timers_run_on_time(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    delay: float,
+) -> None:
+    """The d + 2 s bound holds with the quick reads exactly 1.5 s apart.
+
+    `async_poll` runs timers up to 0.5 s early, so under it the reads come every
+    1.0 s; here each timer runs when due, and the box acts just after a read.
+    """
+    await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    controller = sim_config_entry.runtime_data.controller_of(chargebox_id)
+    assert controller is not None
+    simulator.start_delay = delay
+    await async_switch(hass, SWITCH_1, on=True)
+    elapsed = 0.0
+    while controller.pending(1) is not None:
+        assert elapsed < delay + 2, f"not confirmed {delay + 2} s after the command"
+        freezer.tick(timedelta(seconds=0.1))
+        async_fire_time_changed_exact(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        elapsed = round(elapsed + 0.1, 1)
+    assert delay <= elapsed <= delay + CONFIRM_INTERVAL + 0.1
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert simulator.running(chargebox_id)
+
+
+async def test_quick_reads_ease_off_after_a_minute(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Unconfirmed, the box is read every 1.5 s for 60 s, then every 10 s, up to 120 s."""
+    await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    simulator.chargeboxes[chargebox_id].reject_starts = True
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
+    await async_switch(hass, SWITCH_1, on=True)
+
+    # When each quick read was sent, in seconds after the command.
+    sent_at: list[float] = []
+    for step in range(1, int(300 / STEP) + 1):
+        before = _box_reads(simulator)
+        await async_poll(hass, freezer, STEP)
+        sent_at += [step * STEP] * (_box_reads(simulator) - before)
+    # async_poll runs timers up to 0.5 s early: a read planned every 1.5 s comes at
+    # least as often, one planned every 10 s within a step of 10 s.
+    fast = [at for at in sent_at if at <= 60]
+    assert len(fast) >= 60 / 1.5
+    slow = [at for at in sent_at if 60 + 1.5 < at < 120 - STEP]
+    assert 5 <= len(slow) <= 6
+    assert all(
+        abs(later - earlier - 10) <= STEP for earlier, later in itertools.pairwise(slow)
+    )
+    # A last read at the end of the window, then none: the start is given up.
+    assert 120 - STEP <= sent_at[-1] <= 120
+    assert [event.data["reason"] for event in events] == ["not_confirmed"]
+    assert entity_state(hass, SWITCH_1) == STATE_OFF

@@ -29,8 +29,14 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-EN = _strings(json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8")))
-IT = _strings(json.loads((TRANSLATIONS / "it.json").read_text(encoding="utf-8")))
+RAW = {
+    language: json.loads(
+        (TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")
+    )
+    for language in ("en", "it")
+}
+EN = _strings(RAW["en"])
+IT = _strings(RAW["it"])
 
 
 def test_italian_has_every_english_string() -> None:
@@ -44,6 +50,18 @@ def test_italian_has_every_english_string() -> None:
 def test_same_placeholders(key: str) -> None:
     """A translation uses the placeholders of the English text, no other."""
     assert _placeholders(IT[key]) == _placeholders(EN[key])
+
+
+@pytest.mark.parametrize("language", sorted(RAW))
+def test_messages_have_the_shape_home_assistant_reads(language: str) -> None:
+    """Each exception is {"message": ...}: a bare string is never shown to the user."""
+    exceptions = RAW[language]["exceptions"]
+    malformed = {
+        key
+        for key, value in exceptions.items()
+        if not isinstance(value, dict) or set(value) != {"message"}
+    }
+    assert not malformed
 
 
 def test_every_raised_translation_key_is_translated() -> None:
