@@ -18,7 +18,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.thor.thor_api import Connector
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll
+from .conftest import CHARGEBOX_ID, async_poll, subentry_id
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +55,10 @@ async def test_offline_chargebox(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:
     """An offline box shows as disconnected; its other entities stay available."""
-    chargebox = mock_thor_client.get_chargebox.return_value
-    mock_thor_client.get_chargebox.return_value = replace(chargebox, connected=False)
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(chargebox, connected=False)
+    ]
     await async_poll(hass, freezer, 60)
 
     assert hass.states.get("binary_sensor.garage_connected").state == STATE_OFF
@@ -68,21 +70,27 @@ async def test_offline_chargebox(
     )
 
 
-@pytest.mark.usefixtures("init_integration")
 async def test_connectors_added_and_removed(
     hass: HomeAssistant,
+    *,
     freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
     mock_thor_client: MagicMock,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """A connector reported later gets entities; one that goes becomes unavailable."""
-    chargebox = mock_thor_client.get_chargebox.return_value
+    """A connector reported later gets entities; one that goes becomes unavailable.
+
+    The new entities belong to the chargebox's subentry, like the others.
+    """
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
     third = replace(chargebox.connectors[0], number=3)
-    mock_thor_client.get_chargebox.return_value = replace(
-        chargebox,
-        connectors=(*chargebox.connectors, third),
-        occupied_connectors=frozenset({3}),
-    )
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(
+            chargebox,
+            connectors=(*chargebox.connectors, third),
+            occupied_connectors=frozenset({3}),
+        )
+    ]
     mock_thor_client.running_charges.return_value = []
     await async_poll(hass, freezer, 60)
 
@@ -94,11 +102,12 @@ async def test_connectors_added_and_removed(
     )
     entry = entity_registry.async_get("binary_sensor.garage_connector_3_reserved")
     assert entry.unique_id == "EaJ7cU9NJ3YkTNgy_3_reserved"
+    assert entry.config_subentry_id == subentry_id(init_integration, CHARGEBOX_ID)
 
     only_first: tuple[Connector, ...] = chargebox.connectors[:1]
-    mock_thor_client.get_chargebox.return_value = replace(
-        chargebox, connectors=only_first, occupied_connectors=frozenset()
-    )
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(chargebox, connectors=only_first, occupied_connectors=frozenset())
+    ]
     await async_poll(hass, freezer, 60)
     assert (
         hass.states.get("binary_sensor.garage_connector_3_occupied").state

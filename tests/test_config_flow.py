@@ -20,7 +20,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.thor import async_get_backoff
-from custom_components.thor.const import account_title
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -30,6 +29,7 @@ from custom_components.thor.const import (
     ENVIRONMENT_DEVELOPMENT,
     ENVIRONMENT_PRODUCTION,
     SUBENTRY_TYPE_CHARGEBOX,
+    account_title,
 )
 from custom_components.thor.thor_api import (
     DEVELOPMENT_BASE_URL,

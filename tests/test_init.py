@@ -1,11 +1,22 @@
 """Tests of setting up, unloading and reloading a Thor config entry."""
 
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any
 from unittest.mock import MagicMock, patch
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntryState,
+    ConfigSubentry,
+)
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -16,6 +27,7 @@ from custom_components.thor.const import (
     CONF_CHARGEBOX_ID,
     CONF_ENVIRONMENT,
     DOMAIN,
+    SUBENTRY_TYPE_CHARGEBOX,
     base_url_from,
 )
 from custom_components.thor.entity import device_model
@@ -26,13 +38,32 @@ from custom_components.thor.thor_api import (
     ChargeboxType,
     ThorAuthenticationError,
     ThorBackoff,
-    ThorChargeboxNotFoundError,
     ThorConnectionError,
     ThorRestApiDisabledError,
 )
 from thor_simulator import ThorSimulator
 
-from .conftest import API_KEY, CHARGEBOX_ID, load_json_fixture
+from .conftest import (
+    API_KEY,
+    CHARGEBOX_ID,
+    account_entry,
+    async_setup_entry,
+    subentry_id,
+)
+
+OTHER_ID = "Zq8RkP2mLw5vXy3T"
+"""A second chargebox of the same Thor account."""
+
+
+def _carport(garage: Chargebox) -> Chargebox:
+    """Return a second, idle chargebox of the account."""
+    return replace(
+        garage,
+        id=OTHER_ID,
+        alias="Carport",
+        occupied_connectors=frozenset(),
+        reserved_connectors=frozenset(),
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,29 +104,23 @@ async def test_load_unload(
     assert not coordinator._listeners
 
 
-async def test_client_built_from_entry(hass: HomeAssistant) -> None:
-    """The client gets the key, the custom base URL and Home Assistant's session."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Garage",
-        unique_id=CHARGEBOX_ID,
-        data={
-            CONF_API_KEY: API_KEY,
-            CONF_ENVIRONMENT: "development",
-            CONF_CHARGEBOX_ID: CHARGEBOX_ID,
-            CONF_BASE_URL: "http://192.168.1.20:8765/latest/integration",
-        },
+@pytest.mark.parametrize("chargebox_fixture", ["chargebox_single.json"])
+@pytest.mark.parametrize("running_charges_fixture", ["running_charges_empty.json"])
+async def test_client_built_from_entry(
+    hass: HomeAssistant, mock_thor_client: MagicMock
+) -> None:
+    """The client gets the key, the custom base URL and Home Assistant's session.
+
+    The first poll of an idle account is one request: the list of its chargeboxes.
+    """
+    entry = account_entry(
+        (CHARGEBOX_ID, "Carport"),
+        base_url="http://192.168.1.20:8765/latest/integration",
     )
-    entry.add_to_hass(hass)
-    with patch("custom_components.thor.ThorClient", autospec=True) as client_class:
-        client = client_class.return_value
-        client.backoff = ThorBackoff()
-        client.get_chargebox.return_value = Chargebox.from_dict(
-            load_json_fixture("chargebox_single.json")
-        )
-        client.running_charges.return_value = []
-        await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+    with patch(
+        "custom_components.thor.ThorClient", return_value=mock_thor_client
+    ) as client_class:
+        await async_setup_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.LOADED
     client_class.assert_called_once_with(
@@ -105,9 +130,11 @@ async def test_client_built_from_entry(hass: HomeAssistant) -> None:
         # One back-off per entry, kept across setup retries and reloads.
         backoff=async_get_backoff(hass, entry.entry_id),
     )
-    client.get_chargebox.assert_awaited_with(CHARGEBOX_ID)
-    client.running_charges.assert_awaited_with(CHARGEBOX_ID)
-    assert entry.runtime_data.client is client
+    mock_thor_client.list_chargeboxes.assert_awaited_once_with(only_active=False)
+    mock_thor_client.running_charges.assert_not_awaited()
+    mock_thor_client.get_chargebox.assert_not_awaited()
+    assert entry.runtime_data.client is mock_thor_client
+    assert hass.states.get("binary_sensor.carport_connected").state == "on"
 
 
 async def test_reload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -133,7 +160,7 @@ async def test_setup_not_ready(
     error: Exception,
 ) -> None:
     """A first poll that fails leaves the entry to be retried."""
-    mock_thor_client.get_chargebox.side_effect = error
+    mock_thor_client.list_chargeboxes.side_effect = error
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
@@ -145,7 +172,7 @@ async def test_setup_auth_failed(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_thor_client: MagicMock
 ) -> None:
     """A refused key at setup starts the reauthentication flow."""
-    mock_thor_client.get_chargebox.side_effect = ThorAuthenticationError(
+    mock_thor_client.list_chargeboxes.side_effect = ThorAuthenticationError(
         "APIKeyNotFound", status=403
     )
     mock_config_entry.add_to_hass(hass)
@@ -159,22 +186,22 @@ async def test_setup_auth_failed(
     assert flows[0]["context"]["entry_id"] == mock_config_entry.entry_id
 
 
-async def test_unload_and_remove_clear_issues(
+async def test_remove_after_failed_setup_clears_issues(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_thor_client: MagicMock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Repair issues do not outlive the entry they are about."""
-    mock_thor_client.get_chargebox.side_effect = ThorChargeboxNotFoundError(
-        "ChargeboxNotFound", status=404
+    """Repair issues do not outlive the entry they are about, even one never loaded."""
+    mock_thor_client.list_chargeboxes.side_effect = ThorRestApiDisabledError(
+        "RestAPINotEnabled", status=403
     )
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert issue_registry.async_get_issue(
-        DOMAIN, f"chargebox_not_found_{mock_config_entry.entry_id}"
+        DOMAIN, f"rest_api_disabled_{mock_config_entry.entry_id}"
     )
 
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
@@ -182,21 +209,44 @@ async def test_unload_and_remove_clear_issues(
     assert not issue_registry.issues
 
 
-async def test_unload_clears_issue(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    mock_thor_client: MagicMock,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    """Unloading a loaded entry removes its repair issues."""
-    coordinator = init_integration.runtime_data.coordinator
-    mock_thor_client.get_chargebox.side_effect = ThorRestApiDisabledError(
+async def _account_with_issues(
+    hass: HomeAssistant, client: MagicMock, issue_registry: ir.IssueRegistry
+) -> MockConfigEntry:
+    """Set up an account whose second chargebox is missing and whose REST API is off.
+
+    Return the entry, with a repair issue about the account and one about the box.
+    """
+    entry = await async_setup_entry(
+        hass, account_entry((CHARGEBOX_ID, "Garage"), (OTHER_ID, "Carport"))
+    )
+    client.list_chargeboxes.side_effect = ThorRestApiDisabledError(
         "RestAPINotEnabled", status=403
     )
-    await coordinator.async_refresh()
-    assert len(issue_registry.issues) == 1
+    await entry.runtime_data.coordinator.async_refresh()
+    assert set(issue_registry.issues) == {
+        (DOMAIN, f"chargebox_not_found_{entry.entry_id}_{OTHER_ID}"),
+        (DOMAIN, f"rest_api_disabled_{entry.entry_id}"),
+    }
+    return entry
 
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
+
+@pytest.mark.parametrize("remove", [False, True])
+async def test_unload_and_remove_clear_issues(
+    hass: HomeAssistant,
+    mock_thor_client: MagicMock,
+    issue_registry: ir.IssueRegistry,
+    remove: bool,
+) -> None:
+    """Unloading or deleting the entry removes its account and chargebox issues.
+
+    Nothing polls the account any more, so nothing would ever clear them.
+    """
+    entry = await _account_with_issues(hass, mock_thor_client, issue_registry)
+
+    if remove:
+        assert await hass.config_entries.async_remove(entry.entry_id)
+    else:
+        assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert not issue_registry.issues
 
@@ -205,8 +255,12 @@ async def test_device(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
 ) -> None:
-    """One device per chargebox, named after its alias, with its id as serial."""
+    """One device per chargebox, named after its alias, with its id as serial.
+
+    The device and its entities belong to the chargebox's subentry.
+    """
     device = device_registry.async_get_device_by_identifier(
         (DOMAIN, CHARGEBOX_ID), init_integration.entry_id
     )
@@ -215,6 +269,9 @@ async def test_device(
     assert device.manufacturer == "Thor"
     assert device.model == "Car chargebox, OCPP 1.6 JSON"
     assert device.serial_number == CHARGEBOX_ID
+    subentry = subentry_id(init_integration, CHARGEBOX_ID)
+    assert device.config_entry_id == init_integration.entry_id
+    assert device.config_subentry_id == subentry
     assert (
         len(
             dr.async_entries_for_config_entry(
@@ -223,6 +280,165 @@ async def test_device(
         )
         == 1
     )
+    entities = er.async_entries_for_device(entity_registry, device.id)
+    assert entities
+    assert {entity.config_subentry_id for entity in entities} == {subentry}
+
+
+async def test_devices_of_an_account(
+    hass: HomeAssistant,
+    mock_thor_client: MagicMock,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Each chargebox of an account has its device and entities, in its subentry."""
+    garage = mock_thor_client.list_chargeboxes.return_value[0]
+    mock_thor_client.list_chargeboxes.return_value = [garage, _carport(garage)]
+    entry = await async_setup_entry(
+        hass, account_entry((CHARGEBOX_ID, "Garage"), (OTHER_ID, "Carport"))
+    )
+
+    devices = dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+    assert sorted(device.name for device in devices) == ["Carport", "Garage"]
+    for chargebox_id in (CHARGEBOX_ID, OTHER_ID):
+        device = device_registry.async_get_device_by_identifier(
+            (DOMAIN, chargebox_id), entry.entry_id
+        )
+        subentry = subentry_id(entry, chargebox_id)
+        assert device.config_entry_id == entry.entry_id
+        assert device.config_subentry_id == subentry
+        entities = er.async_entries_for_device(entity_registry, device.id)
+        assert {entity.config_subentry_id for entity in entities} == {subentry}
+        assert all(
+            entity.unique_id.startswith(f"{chargebox_id}_") for entity in entities
+        )
+    assert hass.states.get("binary_sensor.garage_connector_2_occupied").state == "on"
+    assert hass.states.get("binary_sensor.carport_connector_2_occupied").state == "off"
+
+
+async def test_chargebox_added(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mock_thor_client: MagicMock,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A chargebox subentry added to a loaded entry reloads it: the box shows up."""
+    garage = mock_thor_client.list_chargeboxes.return_value[0]
+    mock_thor_client.list_chargeboxes.return_value = [garage, _carport(garage)]
+    coordinator = init_integration.runtime_data.coordinator
+    assert hass.states.get("binary_sensor.carport_connected") is None
+
+    hass.config_entries.async_add_subentry(
+        init_integration,
+        ConfigSubentry(
+            data=MappingProxyType({CONF_CHARGEBOX_ID: OTHER_ID}),
+            subentry_type=SUBENTRY_TYPE_CHARGEBOX,
+            title="Carport",
+            unique_id=OTHER_ID,
+        ),
+    )
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.coordinator is not coordinator
+    assert hass.states.get("binary_sensor.carport_connected").state == "on"
+    assert hass.states.get("binary_sensor.garage_connector_2_occupied").state == "on"
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, OTHER_ID), init_integration.entry_id
+    )
+    assert device.config_subentry_id == subentry_id(init_integration, OTHER_ID)
+
+
+async def test_chargebox_removed(
+    hass: HomeAssistant,
+    *,
+    mock_thor_client: MagicMock,
+    hass_storage: dict[str, Any],
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Deleting a chargebox subentry reloads the entry without that box.
+
+    Its device, its entities, its repair issues and its stored id_tags go; the other
+    chargebox keeps all of its own.
+    """
+    entry = account_entry((CHARGEBOX_ID, "Garage"), (OTHER_ID, "Carport"))
+    hass_storage[f"thor.{entry.entry_id}"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": f"thor.{entry.entry_id}",
+        "data": {
+            "charges": [
+                # The charge of the running-charges fixture, started from here.
+                {
+                    "chargebox": CHARGEBOX_ID,
+                    "connector": 2,
+                    "id_tag": "04A1B2C3D4E5F6",
+                    "transaction": 1001,
+                    "confirmed": True,
+                    "requested": "2026-01-01T09:00:00+00:00",
+                    "stop_requested": False,
+                },
+                {
+                    "chargebox": OTHER_ID,
+                    "connector": 1,
+                    "id_tag": "api-tag-of-the-carport",
+                    "transaction": None,
+                    "confirmed": False,
+                    "requested": "2026-01-01T09:00:00+00:00",
+                    "stop_requested": False,
+                },
+            ]
+        },
+    }
+    # Thor no longer lists the carport: the user deletes it from the entry.
+    await async_setup_entry(hass, entry)
+    issue = (DOMAIN, f"chargebox_not_found_{entry.entry_id}_{OTHER_ID}")
+    assert set(issue_registry.issues) == {issue}
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, OTHER_ID), entry.entry_id
+    )
+    assert device is not None
+    assert er.async_entries_for_device(entity_registry, device.id)
+    coordinator = entry.runtime_data.coordinator
+
+    hass.config_entries.async_remove_subentry(entry, subentry_id(entry, OTHER_ID))
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.coordinator is not coordinator
+    assert list(entry.runtime_data.coordinator.chargeboxes) == [CHARGEBOX_ID]
+    assert device_registry.async_get(device.id) is None
+    assert not er.async_entries_for_device(entity_registry, device.id)
+    assert all(
+        entity.unique_id.startswith(f"{CHARGEBOX_ID}_")
+        for entity in er.async_entries_for_config_entry(entity_registry, entry.entry_id)
+    )
+    assert hass.states.get("binary_sensor.carport_connected") is None
+    assert not issue_registry.issues
+    stored = hass_storage[f"thor.{entry.entry_id}"]["data"]["charges"]
+    assert [(charge["chargebox"], charge["connector"]) for charge in stored] == [
+        (CHARGEBOX_ID, 2)
+    ]
+    assert hass.states.get("binary_sensor.garage_connector_2_occupied").state == "on"
+
+
+async def test_entry_change_without_new_chargeboxes_does_not_reload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Only a change of the configured chargeboxes reloads the entry."""
+    coordinator = init_integration.runtime_data.coordinator
+    hass.config_entries.async_update_entry(init_integration, title="Thor at home")
+    hass.config_entries.async_update_subentry(
+        init_integration,
+        init_integration.subentries[subentry_id(init_integration, CHARGEBOX_ID)],
+        title="Garage box",
+    )
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.coordinator is coordinator
 
 
 async def test_simulator_setup_and_unload(
@@ -266,18 +482,16 @@ def test_device_model(box_type: ChargeboxType, model: str | None) -> None:
 
 async def test_unload_failure_keeps_issues(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
     mock_thor_client: MagicMock,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """When a platform refuses to unload, the entry and its issues stay."""
-    mock_thor_client.get_chargebox.side_effect = ThorRestApiDisabledError("x")
-    await init_integration.runtime_data.coordinator.async_refresh()
+    entry = await _account_with_issues(hass, mock_thor_client, issue_registry)
     with patch.object(
         hass.config_entries, "async_unload_platforms", return_value=False
     ):
-        assert not await hass.config_entries.async_unload(init_integration.entry_id)
-    assert len(issue_registry.issues) == 1
+        assert not await hass.config_entries.async_unload(entry.entry_id)
+    assert len(issue_registry.issues) == 2
 
 
 @pytest.mark.parametrize(

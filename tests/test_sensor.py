@@ -113,11 +113,11 @@ async def test_unknown_enum_value_kept(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:
     """A connector type Thor adds later is shown as sent, not dropped."""
-    chargebox = mock_thor_client.get_chargebox.return_value
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
     connector = replace(chargebox.connectors[0], type="NACS", power_type=None)
-    mock_thor_client.get_chargebox.return_value = replace(
-        chargebox, connectors=(connector, chargebox.connectors[1])
-    )
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(chargebox, connectors=(connector, chargebox.connectors[1]))
+    ]
     await async_poll(hass, freezer, 30)
 
     state = hass.states.get("sensor.garage_connector_1_type")
@@ -149,25 +149,27 @@ async def test_no_write_without_change(
     The heartbeat moves on every poll, so every poll reaches the entities.
     """
     writes = _count_writes(hass)
-    chargebox = mock_thor_client.get_chargebox.return_value
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
     for _ in range(20):
         chargebox = replace(
             chargebox,
             last_heartbeat=chargebox.last_heartbeat + timedelta(seconds=60),
         )
-        mock_thor_client.get_chargebox.return_value = chargebox
+        mock_thor_client.list_chargeboxes.return_value = [chargebox]
         await async_poll(hass, freezer, 30)
-    assert mock_thor_client.get_chargebox.await_count >= 20
+    assert mock_thor_client.list_chargeboxes.await_count >= 20
     assert writes == []
 
     # A change is written, once, by the entity it concerns.
-    mock_thor_client.get_chargebox.return_value = replace(
-        chargebox,
-        connectors=(
-            replace(chargebox.connectors[0], power=11000),
-            chargebox.connectors[1],
-        ),
-    )
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(
+            chargebox,
+            connectors=(
+                replace(chargebox.connectors[0], power=11000),
+                chargebox.connectors[1],
+            ),
+        )
+    ]
     await async_poll(hass, freezer, 30)
     await async_poll(hass, freezer, 30)
     assert [event.data["entity_id"] for event in writes] == [
@@ -183,14 +185,14 @@ async def test_unavailable_written_once(
     """An outage writes each entity once when it starts and once when it ends."""
     entity_count = len(hass.states.async_entity_ids("sensor"))
     writes = _count_writes(hass)
-    mock_thor_client.get_chargebox.side_effect = ThorConnectionError("down")
+    mock_thor_client.list_chargeboxes.side_effect = ThorConnectionError("down")
     for _ in range(5):
         await async_poll(hass, freezer, 30)
     assert len(writes) == entity_count
     assert all(event.data["new_state"].state == STATE_UNAVAILABLE for event in writes)
 
     writes.clear()
-    mock_thor_client.get_chargebox.side_effect = None
+    mock_thor_client.list_chargeboxes.side_effect = None
     for _ in range(5):
         await async_poll(hass, freezer, 30)
     assert len(writes) == entity_count
@@ -215,7 +217,10 @@ async def test_idle_simulator_writes_nothing(
 
     for _ in range(20):
         await async_poll(hass, freezer, 60)
-    assert len(simulator.requests) - polls == 40  # chargebox + running charges
+    # One request per idle poll: the chargebox list.
+    assert (
+        simulator.requests[polls:] == [("GET", "/latest/integration/chargeboxes")] * 20
+    )
     assert writes == []
 
     assert await hass.config_entries.async_unload(sim_config_entry.entry_id)
@@ -263,10 +268,10 @@ async def test_connector_gone(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:
     """The sensors of a connector the box no longer reports go unavailable."""
-    chargebox = mock_thor_client.get_chargebox.return_value
-    mock_thor_client.get_chargebox.return_value = replace(
-        chargebox, connectors=chargebox.connectors[:1]
-    )
+    (chargebox,) = mock_thor_client.list_chargeboxes.return_value
+    mock_thor_client.list_chargeboxes.return_value = [
+        replace(chargebox, connectors=chargebox.connectors[:1])
+    ]
     await async_poll(hass, freezer, 30)
 
     assert hass.states.get("sensor.garage_connector_2_type").state == STATE_UNAVAILABLE

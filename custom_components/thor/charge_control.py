@@ -575,8 +575,9 @@ class ThorChargeController:
             self._watch_since = None
             return
         if (wait := self.client.backoff.remaining()) > 0:
-            # Thor asked for silence: the confirmation waits with everything else.
-            self._schedule_read(wait)
+            # Thor asked for silence: the confirmation waits with everything else
+            # (never less than one interval: no busy loop on the last split second).
+            self._schedule_read(max(wait, CONFIRM_INTERVAL))
             return
         await self._async_read_charges()
         if self._watch_timer is not None:
@@ -634,7 +635,9 @@ class ThorChargeController:
             # Thor asked for silence: the command is not failed before one last look.
             pending.cancel_timers.append(
                 async_call_later(
-                    self.hass, wait, partial(self._expire, connector, pending)
+                    self.hass,
+                    max(wait, CONFIRM_INTERVAL),
+                    partial(self._expire, connector, pending),
                 )
             )
             return

@@ -134,7 +134,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"Thor {entry.title}",
+            name=entry.title,
             update_interval=SCAN_INTERVAL_IDLE,
             # Listeners hear of every reading: the charge controllers count readings
             # before they forget an id_tag. Entities write only what changed.
