@@ -23,6 +23,7 @@ from .const import DOMAIN, LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
 from .errors import (
     ACCOUNT_ISSUE_KEYS,
     CHARGEBOX_ISSUE_KEYS,
+    MIN_RETRY_WAIT,
     FailureKind,
     classify,
 )
@@ -173,7 +174,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         ):
             # A throttled command asked Thor for silence, not a poll: keep showing
             # the last reading and read again once the wait is over.
-            self.update_interval = timedelta(seconds=wait)
+            self.update_interval = timedelta(seconds=max(wait, MIN_RETRY_WAIT))
             return self.data
         read = self.next_read()
         try:

@@ -92,6 +92,13 @@ _CLASSIFICATION: Final[tuple[tuple[type[ThorError], FailureKind, str], ...]] = (
     (ThorError, FailureKind.REFUSAL, "request_failed"),
 )
 
+MIN_RETRY_WAIT: Final = 1.0
+"""Seconds waited at least before trying again after a rate limit.
+
+The client refuses requests locally while its back-off runs and says how much of it
+is left; retrying on the last split second would spin.
+"""
+
 FAILURE_KEYS: Final = frozenset(key for _, _, key in _CLASSIFICATION)
 """Every message key `classify` can return (the translations test checks them)."""
 ISSUE_KEYS: Final = tuple(
@@ -113,8 +120,9 @@ def classify(err: ThorError) -> ThorFailure:
     retry_after: float | None = None
     if isinstance(err, ThorRateLimitError):
         # The client bounds the wait; it is None only from an older or mocked client.
-        retry_after = (
-            DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after
+        retry_after = max(
+            MIN_RETRY_WAIT,
+            DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after,
         )
     return ThorFailure(
         kind=kind,
