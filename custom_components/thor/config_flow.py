@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -270,16 +270,32 @@ async def _list_chargeboxes(
         return None, "unknown"
 
 
-async def _read_chargebox(client: ThorClient, chargebox_id: str) -> Chargebox | str:
-    """Read one chargebox typed by hand; return it, or the form error."""
+async def _read_typed_chargebox(
+    hass: HomeAssistant,
+    client: ThorClient,
+    user_input: Mapping[str, Any],
+    errors: dict[str, str],
+) -> Chargebox | None:
+    """Read the chargebox whose id was typed; None with the form errors set.
+
+    A chargebox configured in any Thor entry aborts the flow (`already_configured`)
+    before Thor is asked.
+    """
+    chargebox_id = user_input[CONF_CHARGEBOX_ID].strip()
+    if not chargebox_id:
+        errors[CONF_CHARGEBOX_ID] = "empty"
+        return None
+    if chargebox_id in _configured_chargeboxes(hass):
+        raise AbortFlow("already_configured")
     try:
         return await client.get_chargebox(chargebox_id)
     except ThorError as err:
         LOGGER.debug("Reading Thor chargebox failed: %s", err)
-        return _form_error(classify(err))
+        errors["base"] = _form_error(classify(err))
     except Exception:  # noqa: BLE001 - shown as "unknown", and logged
         LOGGER.exception("Unexpected error reading the Thor chargebox")
-        return "unknown"
+        errors["base"] = "unknown"
+    return None
 
 
 async def _unreadable_chargeboxes(
@@ -461,24 +477,20 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for a chargebox id when the account's list is empty or unreadable."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            chargebox_id = user_input[CONF_CHARGEBOX_ID].strip()
-            if not chargebox_id:
-                errors[CONF_CHARGEBOX_ID] = "empty"
-            elif chargebox_id in _configured_chargeboxes(self.hass):
-                return self.async_abort(reason="already_configured")
-            else:
-                chargebox = await _read_chargebox(
-                    _client(self.hass, self._settings), chargebox_id
+        if (
+            user_input is not None
+            and (
+                chargebox := await _read_typed_chargebox(
+                    self.hass, _client(self.hass, self._settings), user_input, errors
                 )
-                if isinstance(chargebox, str):
-                    errors["base"] = chargebox
-                else:
-                    return self.async_create_entry(
-                        title=account_title(self._settings),
-                        data=self._settings,
-                        subentries=[_chargebox_subentry(chargebox)],
-                    )
+            )
+            is not None
+        ):
+            return self.async_create_entry(
+                title=account_title(self._settings),
+                data=self._settings,
+                subentries=[_chargebox_subentry(chargebox)],
+            )
         return self.async_show_form(
             step_id="chargebox_manual",
             data_schema=self.add_suggested_values_to_schema(
@@ -670,18 +682,16 @@ class ChargeboxSubentryFlow(ConfigSubentryFlow):
     ) -> SubentryFlowResult:
         """Ask for a chargebox id when the account's list is empty or unreadable."""
         errors: dict[str, str] = {}
-        if user_input is not None:
-            chargebox_id = user_input[CONF_CHARGEBOX_ID].strip()
-            if not chargebox_id:
-                errors[CONF_CHARGEBOX_ID] = "empty"
-            elif chargebox_id in _configured_chargeboxes(self.hass):
-                return self.async_abort(reason="already_configured")
-            else:
-                chargebox = await _read_chargebox(self._client, chargebox_id)
-                if isinstance(chargebox, str):
-                    errors["base"] = chargebox
-                else:
-                    return self._create_subentry(chargebox)
+        if (
+            user_input is not None
+            and (
+                chargebox := await _read_typed_chargebox(
+                    self.hass, self._client, user_input, errors
+                )
+            )
+            is not None
+        ):
+            return self._create_subentry(chargebox)
         return self.async_show_form(
             step_id="manual",
             data_schema=self.add_suggested_values_to_schema(
