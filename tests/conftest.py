@@ -36,6 +36,7 @@ from custom_components.thor.const import (
     DOMAIN,
     SUBENTRY_TYPE_CHARGEBOX,
 )
+from custom_components.thor.store import STORAGE_VERSION, storage_key
 from custom_components.thor.thor_api import Chargebox, ThorBackoff
 from custom_components.thor.thor_api.models import parse_running_charges
 from thor_simulator import ThorSimulator
@@ -62,6 +63,17 @@ async def async_poll(
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def async_poll_steps(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    seconds: float,
+    step: float = 0.5,
+) -> None:
+    """Move time forward in steps, so that every quick read (1.5 s apart) is due once."""
+    for _ in range(int(seconds / step)):
+        await async_poll(hass, freezer, step)
+
+
 async def async_switch(hass: HomeAssistant, entity_id: str, *, on: bool) -> None:
     """Turn a switch on or off, as the UI does."""
     await hass.services.async_call(
@@ -77,6 +89,27 @@ def entity_state(hass: HomeAssistant, entity_id: str) -> str:
     current = hass.states.get(entity_id)
     assert current is not None, entity_id
     return current.state
+
+
+def put_stored_id_tags(
+    hass_storage: dict[str, Any],
+    entry: MockConfigEntry,
+    data: Any,
+    version: int = STORAGE_VERSION,
+) -> None:
+    """Store id_tags for an entry as an earlier run (of that version) left them."""
+    key = storage_key(entry.entry_id)
+    hass_storage[key] = {
+        "version": version,
+        "minor_version": 1,
+        "key": key,
+        "data": data,
+    }
+
+
+def stored_id_tags(hass_storage: dict[str, Any], entry: MockConfigEntry) -> Any:
+    """Return the id_tag records an entry has on disk."""
+    return hass_storage[storage_key(entry.entry_id)]["data"]["charges"]
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from custom_components.thor.const import (
     DOMAIN,
     SUBENTRY_TYPE_CHARGEBOX,
 )
-from custom_components.thor.store import STORAGE_VERSION
+from custom_components.thor.store import STORAGE_VERSION, storage_key
 from custom_components.thor.thor_api import Chargebox, RunningCharge
 from thor_simulator import ThorSimulator
 
@@ -43,6 +43,7 @@ from .conftest import (
     async_setup_entry,
     async_switch,
     entity_state,
+    put_stored_id_tags,
 )
 
 OTHER_KEY = "other-account-key-0123456789"
@@ -103,11 +104,10 @@ def _v1_storage(
     hass_storage: dict[str, Any], entry: MockConfigEntry, records: dict[int, str]
 ) -> None:
     """Store id_tags as version 1 did: nested by chargebox, in the entry's store."""
-    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": f"{DOMAIN}.{entry.entry_id}",
-        "data": {
+    put_stored_id_tags(
+        hass_storage,
+        entry,
+        {
             "charges": {
                 entry.data[CONF_CHARGEBOX_ID]: {
                     str(connector): {
@@ -121,7 +121,8 @@ def _v1_storage(
                 }
             }
         },
-    }
+        version=1,
+    )
 
 
 async def test_upgrade_folds_entries_into_accounts(
@@ -207,7 +208,7 @@ async def test_upgrade_folds_entries_into_accounts(
     assert switch.config_subentry_id == subentries[shed_id].subentry_id
     assert switch.device_id == shed_device.id
     # The old entry's repair went with it, its store was folded into the account's.
-    assert f"{DOMAIN}.{shed.entry_id}" not in hass_storage
+    assert storage_key(shed.entry_id) not in hass_storage
     assert not ir.async_get(hass).async_get_issue(
         DOMAIN, f"chargebox_not_found_{shed.entry_id}"
     )
@@ -217,7 +218,7 @@ async def test_upgrade_folds_entries_into_accounts(
     await async_switch(hass, "switch.bike_shed_charging", on=False)
     await hass.async_block_till_done()
     assert simulator.running(shed_id) == []
-    stored = hass_storage[f"{DOMAIN}.{garage.entry_id}"]
+    stored = hass_storage[storage_key(garage.entry_id)]
     assert stored["version"] == STORAGE_VERSION
 
 

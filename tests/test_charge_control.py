@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
 from custom_components.thor.const import DOMAIN, SCAN_INTERVAL_CHARGING
+from custom_components.thor.store import storage_key
 from custom_components.thor.thor_api import (
     RunningCharge,
     ThorAccessDeniedError,
@@ -53,6 +54,8 @@ from .conftest import (
     async_setup_entry,
     async_switch,
     entity_state,
+    put_stored_id_tags,
+    stored_id_tags,
 )
 
 SWITCH_1 = "switch.garage_connector_1_charging"
@@ -96,28 +99,6 @@ def _record(
         "requested": (dt_util.utcnow() - age).isoformat(),
         "stop_requested": False,
     }
-
-
-def _storage_key(entry: MockConfigEntry) -> str:
-    """Return the storage key of an entry's id_tags."""
-    return f"{DOMAIN}.{entry.entry_id}"
-
-
-def _put(
-    hass_storage: dict[str, Any], entry: MockConfigEntry, data: Any, version: int = 2
-) -> None:
-    """Store id_tags for an entry as a previous run would have left them."""
-    hass_storage[_storage_key(entry)] = {
-        "version": version,
-        "minor_version": 1,
-        "key": _storage_key(entry),
-        "data": data,
-    }
-
-
-def _stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[Any]:
-    """Return the id_tag records an entry has on disk."""
-    return hass_storage[_storage_key(entry)]["data"]["charges"]
 
 
 def _reads(client: MagicMock) -> int:
@@ -220,7 +201,7 @@ async def test_start_refusals(
     assert err.value.translation_placeholders["chargebox"] == "Garage"
     assert err.value.translation_placeholders["chargebox_id"] == CHARGEBOX_ID
     assert entity_state(hass, SWITCH_1) == STATE_OFF
-    assert _storage_key(init_integration) not in hass_storage
+    assert storage_key(init_integration.entry_id) not in hass_storage
 
 
 async def test_rate_limited_start_names_the_wait(
@@ -447,11 +428,11 @@ async def test_id_tag_survives_restart(
     hass_storage: dict[str, Any],
 ) -> None:
     """After a restart the stored id_tag stops the charge Home Assistant started."""
-    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
+    put_stored_id_tags(hass_storage, mock_config_entry, {"charges": [_record()]})
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
     await async_setup_entry(hass, mock_config_entry)
     # Running charges showed the charge: its transaction number is kept too.
-    (record,) = _stored(hass_storage, mock_config_entry)
+    (record,) = stored_id_tags(hass_storage, mock_config_entry)
     assert record["chargebox"] == CHARGEBOX_ID
     assert record["connector"] == 1
     assert record["id_tag"] == ID_TAG
@@ -476,7 +457,7 @@ async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
         for key, value in _record().items()
         if key not in ("chargebox", "connector", "stop_requested")
     }
-    _put(
+    put_stored_id_tags(
         hass_storage,
         mock_config_entry,
         {"charges": {CHARGEBOX_ID: {"1": v1_record}}},
@@ -486,8 +467,8 @@ async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
     await async_setup_entry(hass, mock_config_entry)
     assert entity_state(hass, SWITCH_1) == STATE_ON
     # Written back in the current layout once the running charge confirmed it.
-    assert hass_storage[_storage_key(mock_config_entry)]["version"] == 2
-    (record,) = _stored(hass_storage, mock_config_entry)
+    assert hass_storage[storage_key(mock_config_entry.entry_id)]["version"] == 2
+    (record,) = stored_id_tags(hass_storage, mock_config_entry)
     assert (record["chargebox"], record["connector"]) == (CHARGEBOX_ID, 1)
     assert (record["id_tag"], record["transaction"]) == (ID_TAG, 1002)
 
@@ -504,7 +485,7 @@ async def test_stored_id_tags_follow_running_charges(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Id_tags of charges replaced, or never started over two readings, are dropped."""
-    _put(
+    put_stored_id_tags(
         hass_storage,
         mock_config_entry,
         {
@@ -528,10 +509,10 @@ async def test_stored_id_tags_follow_running_charges(
     # Replaced at once; never started only after a second reading of a free connector.
     assert [
         (record["chargebox"], record["connector"])
-        for record in _stored(hass_storage, mock_config_entry)
+        for record in stored_id_tags(hass_storage, mock_config_entry)
     ] == [(CHARGEBOX_ID, 1)]
     await async_poll(hass, freezer, SCAN_INTERVAL_CHARGING.total_seconds())
-    assert _stored(hass_storage, mock_config_entry) == []
+    assert stored_id_tags(hass_storage, mock_config_entry) == []
     # The card charge is still stopped with the card's id_tag.
     await async_switch(hass, SWITCH_2, on=False)
     mock_thor_client.stop_charge.assert_awaited_once_with(CHARGEBOX_ID, 2, CARD, 1001)
@@ -544,14 +525,14 @@ async def test_id_tag_of_an_earlier_charge_is_dropped(
     hass_storage: dict[str, Any],
 ) -> None:
     """An id_tag whose charge ended is not used for the charge running now."""
-    _put(
+    put_stored_id_tags(
         hass_storage,
         mock_config_entry,
         {"charges": [_record(transaction=999, confirmed=True)]},
     )
     mock_thor_client.running_charges.return_value = [_app_charge(1, 1002)]
     await async_setup_entry(hass, mock_config_entry)
-    assert _stored(hass_storage, mock_config_entry) == []
+    assert stored_id_tags(hass_storage, mock_config_entry) == []
     with pytest.raises(ServiceValidationError) as err:
         await async_switch(hass, SWITCH_1, on=False)
     assert err.value.translation_key == "charge_started_elsewhere"
@@ -580,11 +561,11 @@ async def test_damaged_storage_is_ignored(
     data: Any,
 ) -> None:
     """Unreadable stored id_tags do not keep the chargebox from loading."""
-    _put(hass_storage, mock_config_entry, data, version)
+    put_stored_id_tags(hass_storage, mock_config_entry, data, version)
     await async_setup_entry(hass, mock_config_entry)
     await async_switch(hass, SWITCH_1, on=True)
     assert entity_state(hass, SWITCH_1) == STATE_ON
-    (record,) = _stored(hass_storage, mock_config_entry)
+    (record,) = stored_id_tags(hass_storage, mock_config_entry)
     assert (record["chargebox"], record["connector"]) == (CHARGEBOX_ID, 1)
     assert record["id_tag"] == ID_TAG
 
@@ -596,10 +577,10 @@ async def test_stop_before_thor_shows_the_charge(
     hass_storage: dict[str, Any],
 ) -> None:
     """A stop sent with the stored id_tag only is not retried when Thor refuses it."""
-    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
+    put_stored_id_tags(hass_storage, mock_config_entry, {"charges": [_record()]})
     await async_setup_entry(hass, mock_config_entry)
     # The recent id_tag is kept: the chargebox may still start the charge.
-    (record,) = _stored(hass_storage, mock_config_entry)
+    (record,) = stored_id_tags(hass_storage, mock_config_entry)
     assert record["id_tag"] == ID_TAG
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     mock_thor_client.stop_charge.side_effect = ThorWrongTransactionError(
@@ -623,10 +604,10 @@ async def test_removing_the_entry_forgets_its_id_tags(
 ) -> None:
     """Deleting the entry deletes its stored id_tags."""
     await async_switch(hass, SWITCH_1, on=True)
-    assert _storage_key(init_integration) in hass_storage
+    assert storage_key(init_integration.entry_id) in hass_storage
     await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert _storage_key(init_integration) not in hass_storage
+    assert storage_key(init_integration.entry_id) not in hass_storage
 
 
 async def test_failed_poll_does_not_end_a_pending_start(
@@ -665,7 +646,7 @@ async def test_unchanged_poll_confirms_a_stop(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A stop of a charge Thor never showed is confirmed by the next reading, silently."""
-    _put(hass_storage, mock_config_entry, {"charges": [_record()]})
+    put_stored_id_tags(hass_storage, mock_config_entry, {"charges": [_record()]})
     await async_setup_entry(hass, mock_config_entry)
     events = async_capture_events(hass, EVENT_COMMAND_FAILED)
     await hass.services.async_call(

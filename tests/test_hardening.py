@@ -59,10 +59,12 @@ from .conftest import (
     API_KEY,
     CHARGEBOX_ID,
     async_poll,
+    async_poll_steps,
     async_setup_entry,
     async_switch,
     entity_state,
     load_json_fixture,
+    stored_id_tags,
 )
 
 SWITCH_1 = "switch.garage_connector_1_charging"
@@ -297,8 +299,7 @@ async def test_3_quick_reads_without_the_charge_keep_its_id_tag(
     # about running charges leave both charges out.
     simulator.faults.set(omit_running=True, path="/charges/running", count=2)
     await async_switch(hass, SWITCH_2, on=True)
-    for _ in range(int(6 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 6)
     assert not simulator.faults.active
     assert controller.pending(2) is None
     assert "1" in controller.as_diagnostics()["stored_charges"]
@@ -384,7 +385,7 @@ async def test_4_stop_before_the_box_began_is_sent_when_the_charge_shows_up(
     await async_switch(hass, SWITCH_1, on=False)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     # Kept on disk: a restart before the charge shows up still stops it.
-    (stored,) = hass_storage[f"{DOMAIN}.{idle_entry.entry_id}"]["data"]["charges"]
+    (stored,) = stored_id_tags(hass_storage, idle_entry)
     assert (stored["chargebox"], stored["connector"]) == (CHARGEBOX_ID, 1)
     assert stored["stop_requested"] is True
 
@@ -636,8 +637,7 @@ async def test_6_key_echoed_to_a_quick_read_stays_out_of_the_log(
         path="/charges/running",
         error_raw_body='{"message": "bad key {api_key}"}',
     )
-    for _ in range(int(5 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 5)
     assert simulator.request_counts.by_endpoint[READ_ONE_BOX] >= 3
     # The failure was logged, with Thor's answer, but not the key.
     assert "HTTP 500" in caplog.text
@@ -828,14 +828,12 @@ async def test_11_quick_reads_respect_a_429_on_a_read(
     await async_switch(hass, SWITCH_1, on=True)
     simulator.faults.set(status=429, retry_after_seconds=300)
     simulator.reset_requests()
-    for _ in range(int(299 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 299)
     # The first quick read got the 429; nothing was sent after it.
     assert simulator.request_counts.by_endpoint == {READ_ONE_BOX: 1}
 
     simulator.faults.clear()
-    for _ in range(int(60 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 60)
     assert simulator.request_counts.by_endpoint[POLL] >= 1
 
 
@@ -858,12 +856,10 @@ async def test_11_quick_reads_respect_a_429_on_a_command(
     assert err.value.translation_key == "rate_limited"
     simulator.faults.clear()
     simulator.reset_requests()
-    for _ in range(int(59 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 59)
     assert simulator.request_counts.total == 0
     # The start still awaits confirmation: its quick reads resume after the wait.
-    for _ in range(int(3 / STEP)):
-        await async_poll(hass, freezer, STEP)
+    await async_poll_steps(hass, freezer, 3)
     assert simulator.request_counts.by_endpoint[READ_ONE_BOX] >= 1
 
 

@@ -48,6 +48,8 @@ from .conftest import (
     CHARGEBOX_ID,
     account_entry,
     async_setup_entry,
+    put_stored_id_tags,
+    stored_id_tags,
     subentry_id,
 )
 
@@ -364,11 +366,10 @@ async def test_chargebox_removed(
     chargebox keeps all of its own.
     """
     entry = account_entry((CHARGEBOX_ID, "Garage"), (OTHER_ID, "Carport"))
-    hass_storage[f"thor.{entry.entry_id}"] = {
-        "version": 2,
-        "minor_version": 1,
-        "key": f"thor.{entry.entry_id}",
-        "data": {
+    put_stored_id_tags(
+        hass_storage,
+        entry,
+        {
             "charges": [
                 # The charge of the running-charges fixture, started from here.
                 {
@@ -391,7 +392,7 @@ async def test_chargebox_removed(
                 },
             ]
         },
-    }
+    )
     # Thor no longer lists the carport: the user deletes it from the entry.
     await async_setup_entry(hass, entry)
     issue = (DOMAIN, f"chargebox_not_found_{entry.entry_id}_{OTHER_ID}")
@@ -417,7 +418,7 @@ async def test_chargebox_removed(
     )
     assert hass.states.get("binary_sensor.carport_connected") is None
     assert not issue_registry.issues
-    stored = hass_storage[f"thor.{entry.entry_id}"]["data"]["charges"]
+    stored = stored_id_tags(hass_storage, entry)
     assert [(charge["chargebox"], charge["connector"]) for charge in stored] == [
         (CHARGEBOX_ID, 2)
     ]

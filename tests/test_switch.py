@@ -40,15 +40,18 @@ from custom_components.thor.const import (
     CONF_ENVIRONMENT,
     DOMAIN,
 )
+from custom_components.thor.store import storage_key
 from thor_simulator import ThorSimulator
 
 from .conftest import (
     API_KEY,
     account_entry,
     async_poll,
+    async_poll_steps,
     async_setup_entry,
     async_switch,
     entity_state,
+    put_stored_id_tags,
     subentry_id,
 )
 
@@ -424,12 +427,11 @@ async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
             CONF_BASE_URL: simulator.base_url,
         },
     )
-    key = f"{DOMAIN}.{entry.entry_id}"
-    hass_storage[key] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": key,
-        "data": {
+    key = storage_key(entry.entry_id)
+    put_stored_id_tags(
+        hass_storage,
+        entry,
+        {
             "charges": {
                 chargebox_id: {
                     "1": {
@@ -441,7 +443,8 @@ async def test_id_tag_stored_before_the_upgrade_stops_its_charge(
                 }
             }
         },
-    }
+        version=1,
+    )
     await async_setup_entry(hass, entry)
     assert entry.version == 2
     assert subentry_id(entry, chargebox_id)
@@ -583,8 +586,7 @@ async def test_chargebox_that_acts_late_is_confirmed_within_two_seconds(
 
         # Confirmed: no more quick reads, whatever the polls do.
         reads = _box_reads(simulator)
-        for _ in range(int(150 / STEP)):
-            await async_poll(hass, freezer, STEP)
+        await async_poll_steps(hass, freezer, 150)
         assert _box_reads(simulator) == reads
         assert entity_state(hass, SWITCH_1) == (STATE_ON if on else STATE_OFF)
     assert events == []
