@@ -29,14 +29,11 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Callable, Sequence
-import contextlib
 from dataclasses import dataclass, field
 import json
 import math
 from pathlib import Path
-import shutil
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -886,32 +883,19 @@ def run(args: argparse.Namespace, config_dir: Path, results: list[Result]) -> No
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return the exit status."""
     args = parse_args(argv)
-    started = time.monotonic()
-    config_dir = Path(tempfile.mkdtemp(prefix="thor-bench-"))
     results: list[Result] = []
-    status = 0
-    with thor_dev.terminating_on_sigterm():
-        try:
-            run(args, config_dir, results)
-        except thor_dev.DevError as err:
-            log(f"error: {err}")
-            status = 2
-        except KeyboardInterrupt:
-            log("interrupted")
-            status = 130
-        finally:
-            if args.keep:
-                log(f"kept {config_dir}")
-            else:
-                shutil.rmtree(config_dir, ignore_errors=True)
-    if results:
-        print_results(results, time.monotonic() - started)
-        if status == 0 and any(result.passed is False for result in results):
-            status = 1
-    with contextlib.suppress(BrokenPipeError):
-        verdict = {0: "PASS", 1: "FAIL", 2: "ERROR"}.get(status, "INTERRUPTED")
-        print(f"bench: {verdict}", flush=True)
-    return status
+
+    def report(elapsed: float) -> bool:
+        if results:
+            print_results(results, elapsed)
+        return not any(result.passed is False for result in results)
+
+    return thor_dev.run_benchmark(
+        "bench",
+        lambda config_dir: run(args, config_dir, results),
+        report,
+        keep=args.keep,
+    )
 
 
 if __name__ == "__main__":

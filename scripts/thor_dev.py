@@ -13,7 +13,7 @@ Python without anything more.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any, TextIO
 import urllib.error
@@ -836,6 +837,48 @@ def terminating_on_sigterm() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_benchmark(
+    name: str,
+    run: Callable[[Path], None],
+    report: Callable[[float], bool],
+    *,
+    keep: bool = False,
+) -> int:
+    """Run a benchmark in a temporary config dir; print its verdict; return the status.
+
+    `run(config_dir)` sets up and measures; `report(elapsed)` prints the figures
+    gathered, even after an error, and returns False when a goal was missed. The exit
+    status is 0 (every goal met), 1 (a goal missed), 2 (setup failed) or 130.
+    """
+
+    def say(message: str) -> None:
+        print(f"{name}: {message}", flush=True)
+
+    started = time.monotonic()
+    config_dir = Path(tempfile.mkdtemp(prefix="thor-bench-"))
+    status = 0
+    with terminating_on_sigterm():
+        try:
+            run(config_dir)
+        except DevError as err:
+            say(f"error: {err}")
+            status = 2
+        except KeyboardInterrupt:
+            say("interrupted")
+            status = 130
+        finally:
+            if keep:
+                say(f"kept {config_dir}")
+            else:
+                shutil.rmtree(config_dir, ignore_errors=True)
+    if not report(time.monotonic() - started) and status == 0:
+        status = 1
+    with contextlib.suppress(BrokenPipeError):
+        verdict = {0: "PASS", 1: "FAIL", 2: "ERROR"}.get(status, "INTERRUPTED")
+        say(verdict)
+    return status
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
