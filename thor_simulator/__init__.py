@@ -26,8 +26,24 @@ Choices made where Thor's documentation is silent (see /work/shared/thor-api.md 
 - Undocumented 400s (bad JSON, missing fields, bad query values) use the message
   `BadRequest`; unknown API paths `NotFound`, wrong methods `MethodNotAllowed`.
 - Running/finished charge `type` is the charge mode: `api`, `local` (RFID), `remote`
-  (Thor app); `payment` and `user` are null. `charges/finished` filters on
-  `date_finished` by UTC calendar day, both dates inclusive.
+  (Thor app); `user` is null. `payment` is null on a free chargebox; on a paid one
+  (`payment_free` false: RFID and app charges, API starts get 402) running charges
+  have `{start, method, amount, transaction}` and finished ones `{currency, start,
+  method, price, success: true, transaction, nayaxID: null}`, the amount being
+  `start_fee + price_per_kwh * kWh` (settable per chargebox, like `currency` and
+  `payment_method`). `charges/finished` needs `from` and `to` (`YYYYMMDD`, else 400
+  BadRequest, also when `to` is before `from`), filters on `date_finished` by UTC
+  calendar day, both dates inclusive, and refuses more than 366 days with 400
+  `RangeTooLarge` (Thor documents no limit).
+- `charges/reservenow` (answer and errors undocumented): 404 ChargeboxNotFound, 403
+  ChargeboxNotActive, 400 ConnectorNotValid, 400 BadRequest (expiry_date not an
+  integer or not in the future), 400 `ChargeboxNotReservable`, 400
+  AlreadyInTransaction (a charge or pending start), 400 `AlreadyReserved`; a success
+  answers 200 with the reservation as `GET reservations` lists it. It lasts until
+  its expiry (there is no cancel).
+- `POST /_simulator/chargeboxes/{id}/finished_charge {connector, started, finished,
+  energy?, mode?, id_tag?}` (epoch ms, Wh) or `add_finished_charge()` puts a charge
+  that happened while nobody polled into the history.
 - `requests` logs `(method, request.path)` with the full, percent-decoded path, e.g.
   `("POST", "/latest/integration/charges/start")`; admin requests are not logged.
   `request_counts` counts the same requests and the answers sent (per status):

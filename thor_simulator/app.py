@@ -26,6 +26,9 @@ _TRUE = ("true", "1")
 _FALSE = ("false", "0")
 _BBOX = ("cnelat", "cnelng", "cswlat", "cswlng")
 _MAX_SPAN = 2.0
+# Longest charges/finished range, days from `from` to `to` inclusive. Thor documents
+# no limit (its error table is truncated): our assumption.
+MAX_HISTORY_DAYS = 366
 _MALFORMED_JSON = '{"count": 1, "items": [{"chargebox": "EaJ7cU9NJ3Yk'
 _HTML_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -343,8 +346,13 @@ def build_app(sim: ThorSimulator) -> web.Application:
 
     async def finished_charges(request: web.Request) -> web.Response:
         query = request.query
-        first = epoch_ms(day(query, "from").timestamp())
-        after_last = epoch_ms((day(query, "to") + timedelta(days=1)).timestamp())
+        start, end = day(query, "from"), day(query, "to")
+        if end < start:
+            raise ApiError(400, "BadRequest", detail="to is before from")
+        if (end - start).days + 1 > MAX_HISTORY_DAYS:
+            raise ApiError(400, "RangeTooLarge")
+        first = epoch_ms(start.timestamp())
+        after_last = epoch_ms((end + timedelta(days=1)).timestamp())
         chargebox = query.get("chargebox")
         items = [
             item
@@ -357,6 +365,10 @@ def build_app(sim: ThorSimulator) -> web.Application:
     async def reservations(request: web.Request) -> web.Response:
         items = sim.reservations(request.query.get("chargebox"))
         return web.json_response({"count": len(items), "items": items})
+
+    async def reserve_now(request: web.Request) -> web.Response:
+        # Thor's answer is undocumented: we assume the reservation, as listed.
+        return web.json_response(sim.api_reserve(await api_body(request)))
 
     # ----------------------------------------------------------- admin
 
@@ -371,6 +383,10 @@ def build_app(sim: ThorSimulator) -> web.Application:
         box = sim.chargeboxes[chargebox_id]
         data["payment_free"] = box.payment_free
         data["reject_starts"] = box.reject_starts
+        data["price_per_kwh"] = box.price_per_kwh
+        data["start_fee"] = box.start_fee
+        data["currency"] = box.currency
+        data["payment_method"] = box.payment_method
         return data
 
     def account() -> dict[str, Any]:
@@ -507,13 +523,18 @@ def build_app(sim: ThorSimulator) -> web.Application:
         id_tag = body.get("id_tag")
         if not isinstance(id_tag, str):
             raise SimulatorError("id_tag must be a string")
-        transaction = sim.start_rfid_charge(chargebox_id, connector_arg(body), id_tag)
+        transaction = sim.start_rfid_charge(
+            chargebox_id, connector_arg(body), id_tag, power=body.get("power")
+        )
         return web.json_response({"transaction": transaction})
 
     async def app_start(request: web.Request) -> web.Response:
         chargebox_id = chargebox_arg(request)
-        connector = connector_arg(await admin_body(request))
-        transaction = sim.start_app_charge(chargebox_id, connector)
+        body = await admin_body(request)
+        connector = connector_arg(body)
+        transaction = sim.start_app_charge(
+            chargebox_id, connector, power=body.get("power")
+        )
         id_tag = sim.app_tag(chargebox_id, connector)
         return web.json_response({"transaction": transaction, "id_tag": id_tag})
 
@@ -528,6 +549,26 @@ def build_app(sim: ThorSimulator) -> web.Application:
         minutes = body.get("minutes", 15)
         sim.reserve(chargebox_id, connector_arg(body), minutes=minutes)
         return web.json_response(admin_box(chargebox_id))
+
+    async def finished_charge(request: web.Request) -> web.Response:
+        chargebox_id = chargebox_arg(request)
+        body = await admin_body(request)
+        allowed = {"connector", "started", "finished", "energy", "mode", "id_tag"}
+        if unknown := sorted(set(body) - allowed):
+            raise SimulatorError(f"Unknown field(s): {', '.join(unknown)}")
+        started, finished = body.get("started"), body.get("finished")
+        if not _is_int(started) or not _is_int(finished):
+            raise SimulatorError("started and finished must be epoch milliseconds")
+        item = sim.add_finished_charge(
+            chargebox_id,
+            connector_arg(body),
+            started=started / 1000,
+            finished=finished / 1000,
+            energy=body.get("energy"),
+            mode=body.get("mode", "local"),
+            id_tag=body.get("id_tag"),
+        )
+        return web.json_response(item, status=201)
 
     async def advance(request: web.Request) -> web.Response:
         seconds = (await admin_body(request)).get("seconds")
@@ -549,6 +590,7 @@ def build_app(sim: ThorSimulator) -> web.Application:
     app.router.add_get(f"{api}/charges/running", running_charges)
     app.router.add_get(f"{api}/charges/finished", finished_charges)
     app.router.add_get(f"{api}/reservations", reservations)
+    app.router.add_post(f"{api}/charges/reservenow", reserve_now)
     admin = ADMIN_PREFIX
     box = f"{admin}/chargeboxes/{{chargebox_id}}"
     app.router.add_get(f"{admin}/state", state)
@@ -564,5 +606,6 @@ def build_app(sim: ThorSimulator) -> web.Application:
     app.router.add_post(f"{box}/app_start", app_start)
     app.router.add_post(f"{box}/end_charge", end_charge)
     app.router.add_post(f"{box}/reserve", reserve)
+    app.router.add_post(f"{box}/finished_charge", finished_charge)
     app.router.add_post(f"{admin}/advance", advance)
     return app

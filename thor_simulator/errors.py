@@ -20,6 +20,11 @@ DESCRIPTIONS: dict[str, str] = {
     "BoundsTooBig": "The bounding box is too large: latitude and longitude spans must be at most 2.",
     "InternalServerError": "Something unexpected went wrong while executing the request.",
     "BadRequest": "The request is not valid.",
+    # Not documented by Thor (its reservation and history errors are truncated):
+    # the simulator's assumptions.
+    "ChargeboxNotReservable": "The chargebox is not set as reservable.",
+    "AlreadyReserved": "The given connector of the given chargebox is already reserved.",
+    "RangeTooLarge": "The date range is too large: at most 366 days.",
 }
 
 

@@ -54,6 +54,14 @@ class SimulatedChargebox:
     """False: its payment type is not Free, API starts answer 402 ChargeboxNotFree."""
     reject_starts: bool = False
     """True: the box refuses remote starts (Thor answers 200, no charge ever appears)."""
+    price_per_kwh: float = 0.35
+    """Price of a kWh when the box is not free (`payment_free` False)."""
+    start_fee: float = 0.0
+    """Fixed amount charged at the start of a paid charge."""
+    currency: str = "eur"
+    """Currency of paid charges, lower case as Thor writes it."""
+    payment_method: str = "stripe"
+    """Payment method of paid charges (RFID and app starts)."""
     vehicle: str = "car"
     ocpp_version: str = "1.6"
     ocpp_msg: str = "json"
@@ -97,6 +105,10 @@ CHARGEBOX_SCALARS: dict[str, tuple[type, ...]] = {
     "reservable": (bool,),
     "payment_free": (bool,),
     "reject_starts": (bool,),
+    "price_per_kwh": (int, float),
+    "start_fee": (int, float),
+    "currency": (str,),
+    "payment_method": (str,),
     "vehicle": (str,),
     "ocpp_version": (str,),
     "ocpp_msg": (str,),
@@ -131,6 +143,22 @@ class PendingStart:
 
 
 @dataclass(kw_only=True)
+class Pricing:
+    """What a paid charge costs, fixed when it starts."""
+
+    price_per_kwh: float
+    start_fee: float
+    currency: str
+    method: str
+    transaction: str
+    """The payment provider's transaction id."""
+
+    def amount(self, energy_wh: int) -> float:
+        """Return the amount due for `energy_wh`, rounded to cents."""
+        return round(self.start_fee + self.price_per_kwh * energy_wh / 1000, 2)
+
+
+@dataclass(kw_only=True)
 class Charge:
     """A charge (transaction), running until `finished` is set."""
 
@@ -145,13 +173,47 @@ class Charge:
     """How it was started: `api`, `local` (RFID card) or `remote` (Thor app)."""
     started: float
     power: int
+    """Rate at which energy is delivered, W (the connector's power unless set)."""
     stop_due: float | None = None
     finished: float | None = None
+    fixed_energy: int | None = None
+    """Energy of a finished charge added to the history directly, Wh."""
+    pricing: Pricing | None = None
+    """None for a free charge."""
 
     def energy(self, now: float) -> int:
         """Return the energy delivered up to `now` (or the end), Wh."""
+        if self.fixed_energy is not None and self.finished is not None:
+            return self.fixed_energy
         end = now if self.finished is None else self.finished
         return max(0, int(self.power * (end - self.started) / 3600))
+
+    def payment(self, now: float) -> dict[str, Any] | None:
+        """Return the payment as Thor renders it: running and finished charges differ.
+
+        Running charges have `{start, method, amount, transaction}`; finished ones
+        `{currency, start, method, price, success, transaction, nayaxID}`.
+        """
+        pricing = self.pricing
+        if pricing is None:
+            return None
+        amount = pricing.amount(self.energy(now))
+        if self.finished is None:
+            return {
+                "start": pricing.start_fee,
+                "method": pricing.method,
+                "amount": amount,
+                "transaction": pricing.transaction,
+            }
+        return {
+            "currency": pricing.currency,
+            "start": pricing.start_fee,
+            "method": pricing.method,
+            "price": amount,
+            "success": True,
+            "transaction": pricing.transaction,
+            "nayaxID": None,
+        }
 
     def to_api(self, now: float) -> dict[str, Any]:
         """Return the charge as the running/finished endpoints render it."""
@@ -162,7 +224,7 @@ class Charge:
             "energy": self.energy(now),
             "id": self.id,
             "id_tag": self.shown_tag,
-            "payment": None,
+            "payment": self.payment(now),
             "type": self.mode,
             "user": None,
         }
@@ -180,15 +242,26 @@ class Reservation:
     id_tag: str
     accepted: float
     expiry: float
-    user: str = "simulator-user"
+    user: str | None = "simulator-user"
     client: str = "simulator"
     status: int = 1
+    payment_method: str | None = None
+    payment_transaction: str | None = None
+    """The Stripe token sent with the reservation, if any."""
 
     def to_api(self) -> dict[str, Any]:
         """Return the reservation as the reservations endpoint renders it."""
+        payment = (
+            None
+            if self.payment_transaction is None
+            else {
+                "method": self.payment_method,
+                "transaction": self.payment_transaction,
+            }
+        )
         return {
             "date_accepted": epoch_ms(self.accepted),
-            "payment": None,
+            "payment": payment,
             "user": self.user,
             "id_tag": self.id_tag,
             "expiry_date": epoch_ms(self.expiry),

@@ -7,6 +7,7 @@ take effect the next time anything looks at the state.
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 import math
 import random
 import string
@@ -21,6 +22,7 @@ from .faults import Faults
 from .models import (
     Charge,
     PendingStart,
+    Pricing,
     RequestCounts,
     Reservation,
     SimulatedChargebox,
@@ -29,6 +31,8 @@ from .models import (
 )
 
 FIRST_TRANSACTION = 1001
+CHARGE_MODES = ("local", "remote", "api")
+"""How a charge was started: RFID card, Thor app, integration API."""
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
@@ -279,10 +283,38 @@ class ThorSimulator:
         if key in self._charges or key in self._pending:
             raise SimulatorError(f"Connector {key[1]} of {key[0]!r} is busy")
 
+    def _pricing(self, box: SimulatedChargebox) -> Pricing | None:
+        """Return the pricing of a new charge on a box, None when the box is free."""
+        if box.payment_free:
+            return None
+        return Pricing(
+            price_per_kwh=float(box.price_per_kwh),
+            start_fee=float(box.start_fee),
+            currency=box.currency,
+            method=box.payment_method,
+            transaction="pi_" + self.random_string(24),
+        )
+
+    @staticmethod
+    def _check_power(power: int | None) -> None:
+        """Refuse an energy rate that is not a whole number of W >= 0."""
+        if power is not None and (not _is_int(power) or power < 0):
+            raise SimulatorError("power must be an integer number of W >= 0")
+
     def _start_now(
-        self, key: Key, *, id_tag: str, shown_tag: str | None, mode: str
+        self,
+        key: Key,
+        *,
+        id_tag: str,
+        shown_tag: str | None,
+        mode: str,
+        power: int | None = None,
     ) -> int:
-        """Start a charge at once and return its transaction number."""
+        """Start a charge at once and return its transaction number.
+
+        A paid box (`payment_free` False) gives the charge a payment.
+        """
+        self._check_power(power)
         self._settle()
         self._check_free(key)
         box = self.chargeboxes[key[0]]
@@ -294,22 +326,38 @@ class ThorSimulator:
             shown_tag=shown_tag,
             mode=mode,
             started=self.now(),
-            power=box.connectors[key[1] - 1].power,
+            power=box.connectors[key[1] - 1].power if power is None else power,
+            pricing=self._pricing(box),
         )
         self._charges[key] = charge
         return charge.id
 
-    def start_rfid_charge(self, chargebox_id: str, connector: int, id_tag: str) -> int:
-        """Start a charge with an RFID card at the box (mode local); return its id."""
+    def start_rfid_charge(
+        self,
+        chargebox_id: str,
+        connector: int,
+        id_tag: str,
+        *,
+        power: int | None = None,
+    ) -> int:
+        """Start a charge with an RFID card at the box (mode local); return its id.
+
+        `power` (W) is the rate energy grows at, the connector's power by default.
+        """
         key = self._connector(chargebox_id, connector)
         if not isinstance(id_tag, str) or not id_tag:
             raise SimulatorError("The RFID id_tag must be a non-empty string")
-        return self._start_now(key, id_tag=id_tag, shown_tag=id_tag, mode="local")
+        return self._start_now(
+            key, id_tag=id_tag, shown_tag=id_tag, mode="local", power=power
+        )
 
-    def start_app_charge(self, chargebox_id: str, connector: int) -> int:
+    def start_app_charge(
+        self, chargebox_id: str, connector: int, *, power: int | None = None
+    ) -> int:
         """Start a charge from the Thor app (mode remote); return its id.
 
         Running charges show `id_tag` null; the tag that stops it is `app_tag()`.
+        `power` (W) is the rate energy grows at, the connector's power by default.
         """
         key = self._connector(chargebox_id, connector)
         return self._start_now(
@@ -317,7 +365,69 @@ class ThorSimulator:
             id_tag=self.random_string(20, _LOWER_ALNUM),
             shown_tag=None,
             mode="remote",
+            power=power,
         )
+
+    def add_finished_charge(
+        self,
+        chargebox_id: str,
+        connector: int,
+        *,
+        started: float | datetime,
+        finished: float | datetime,
+        energy: int | None = None,
+        mode: str = "local",
+        id_tag: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a charge that already ended into the history; return it as rendered.
+
+        For charges that happened while nobody was polling. Times are epoch seconds
+        (or aware datetimes); `energy` (Wh) defaults to the connector's power over the
+        duration. It gets the next transaction number and, on a paid box, a payment.
+        `id_tag` is the RFID card shown for `local` charges (a seeded one by default);
+        `remote` and `api` charges show none.
+        """
+        key = self._connector(chargebox_id, connector)
+        start = started.timestamp() if isinstance(started, datetime) else started
+        end = finished.timestamp() if isinstance(finished, datetime) else finished
+        if not _is_number(start) or not _is_number(end):
+            raise SimulatorError("started and finished must be numbers")
+        if end <= start:
+            raise SimulatorError("finished must be after started")
+        self._settle()
+        if end > self.now():
+            raise SimulatorError("finished must not be in the future")
+        if mode not in CHARGE_MODES:
+            raise SimulatorError(f"mode must be one of {', '.join(CHARGE_MODES)}")
+        if energy is not None and (not _is_int(energy) or energy < 0):
+            raise SimulatorError("energy must be an integer number of Wh >= 0")
+        if id_tag is not None and (not isinstance(id_tag, str) or not id_tag):
+            raise SimulatorError("id_tag must be a non-empty string")
+        box = self.chargeboxes[chargebox_id]
+        power = box.connectors[connector - 1].power
+        tag = id_tag or self.random_string(
+            10 if mode == "local" else 20,
+            string.digits if mode == "local" else _LOWER_ALNUM,
+        )
+        charge = Charge(
+            id=self._take_transaction(),
+            chargebox=key[0],
+            connector=key[1],
+            id_tag=tag,
+            shown_tag=tag if mode == "local" else None,
+            mode=mode,
+            started=float(start),
+            power=power,
+            finished=float(end),
+            fixed_energy=(
+                max(0, int(power * (end - start) / 3600)) if energy is None else energy
+            ),
+            pricing=self._pricing(box),
+        )
+        self._finished.append(charge)
+        # Kept in the order the charges ended, as the ones that end live are.
+        self._finished.sort(key=lambda c: c.finished or 0.0)
+        return charge.to_api(self.now())
 
     def app_tag(self, chargebox_id: str, connector: int) -> str:
         """Return the hidden id_tag of the charge (or pending start) on a connector."""
@@ -459,6 +569,55 @@ class ThorSimulator:
             del self._pending[key]
         else:
             raise ApiError(400, "NotInTransaction")
+
+    def api_reserve(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Handle `POST charges/reservenow`; return the reservation as listed.
+
+        Thor documents neither the answer nor the errors of reservenow: we assume it
+        answers the reservation as `GET reservations` renders one item, and refuses
+        with 404 ChargeboxNotFound, 403 ChargeboxNotActive, 400 ConnectorNotValid,
+        400 BadRequest (expiry_date missing, not an integer, not in the future),
+        400 ChargeboxNotReservable, 400 AlreadyInTransaction and 400 AlreadyReserved,
+        in that order. A reservation does not replace another one.
+        """
+        box = self._api_box(body)
+        if not box.active:
+            raise ApiError(403, "ChargeboxNotActive")
+        connector = body.get("connector")
+        if not _is_int(connector) or not 1 <= connector <= len(box.connectors):
+            raise ApiError(400, "ConnectorNotValid")
+        expiry = body.get("expiry_date")
+        if not _is_int(expiry):
+            raise ApiError(400, "BadRequest", detail="expiry_date must be an integer")
+        for name in ("user", "stripe_token"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise ApiError(400, "BadRequest", detail=f"{name} must be a string")
+        self._settle()
+        now = self.now()
+        if expiry <= epoch_ms(now):
+            raise ApiError(
+                400, "BadRequest", detail="expiry_date must be in the future"
+            )
+        if not box.reservable:
+            raise ApiError(400, "ChargeboxNotReservable")
+        key = (box.id, connector)
+        if key in self._charges or key in self._pending:
+            raise ApiError(400, "AlreadyInTransaction")
+        if key in self._reservations:
+            raise ApiError(400, "AlreadyReserved")
+        token = body.get("stripe_token")
+        reservation = Reservation(
+            chargebox=box.id,
+            connector=connector,
+            id_tag=self.random_string(18, _LOWER_ALNUM),
+            accepted=now,
+            expiry=expiry / 1000,
+            user=body.get("user"),
+            payment_method=None if token is None else "stripe",
+            payment_transaction=token,
+        )
+        self._reservations[key] = reservation
+        return reservation.to_api()
 
     # ---------------------------------------------------------------- server
 

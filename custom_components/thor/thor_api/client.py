@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 import json
 import logging
@@ -24,6 +24,7 @@ from .const import (
 from .exceptions import (
     ThorAccessDeniedError,
     ThorAlreadyInTransactionError,
+    ThorAlreadyReservedError,
     ThorAuthenticationError,
     ThorBadRequestError,
     ThorChargeboxNotActiveError,
@@ -32,7 +33,9 @@ from .exceptions import (
     ThorError,
     ThorInvalidConnectorError,
     ThorNotInTransactionError,
+    ThorNotReservableError,
     ThorPaymentRequiredError,
+    ThorRangeTooLargeError,
     ThorRateLimitError,
     ThorResponseError,
     ThorRestApiDisabledError,
@@ -41,7 +44,15 @@ from .exceptions import (
     ThorTimeoutError,
     ThorWrongTransactionError,
 )
-from .models import Chargebox, RunningCharge, parse_running_charges
+from .models import (
+    Chargebox,
+    FinishedCharge,
+    Reservation,
+    RunningCharge,
+    parse_finished_charges,
+    parse_reservations,
+    parse_running_charges,
+)
 from .validation import check_api_key, normalize_base_url
 
 LOGGER = logging.getLogger(__package__)
@@ -63,6 +74,11 @@ _DOCUMENTED_ERRORS: Final[Mapping[str, tuple[int, type[ThorError]]]] = {
     ErrorCode.BOUNDS_TOO_BIG: (400, ThorBadRequestError),
     ErrorCode.TOO_MANY_REQUESTS: (429, ThorRateLimitError),
     ErrorCode.INTERNAL_SERVER_ERROR: (500, ThorServerError),
+    # Assumed, not documented: the reservenow and finished-charges error tables are
+    # truncated.
+    ErrorCode.CHARGEBOX_NOT_RESERVABLE: (400, ThorNotReservableError),
+    ErrorCode.ALREADY_RESERVED: (400, ThorAlreadyReservedError),
+    ErrorCode.RANGE_TOO_LARGE: (400, ThorRangeTooLargeError),
 }
 _CODES_BY_LOWER: Final = {str(code).lower(): str(code) for code in _DOCUMENTED_ERRORS}
 # Fields of a JSON error object that may hold the identifier (§6 #1).
@@ -197,11 +213,14 @@ class ThorClient:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         expect_json: bool = True,
+        allow_empty: bool = False,
         secrets: tuple[str, ...] = (),
     ) -> Any:
         """Send one request and return its decoded JSON body (None when not expected).
 
-        `secrets` are redacted, like the key, from anything an error answer echoes.
+        With `allow_empty` an empty (or blank) body is returned as None instead of
+        being refused as not JSON. `secrets` are redacted, like the key, from anything
+        an error answer echoes.
         """
         # Thor asked for silence: nothing is sent until the back-off is over.
         if (wait := self.backoff.remaining()) > 0:
@@ -244,7 +263,7 @@ class ThorClient:
                 f"Thor answered {method} {path} with a redirect (HTTP {status})",
                 status=status,
             )
-        if not expect_json:
+        if not expect_json or (allow_empty and not text.strip()):
             return None
         try:
             return json.loads(text)
@@ -343,6 +362,25 @@ class ThorClient:
         data = await self._request("GET", "/charges/running", params=params)
         return parse_running_charges(data)
 
+    async def finished_charges(
+        self, date_from: date, date_to: date, chargebox_id: str | None = None
+    ) -> list[FinishedCharge]:
+        """Return the charges that ended between two dates (inclusive, `YYYYMMDD`).
+
+        Which time zone Thor reads the dates in is not documented (§6 #18): ask for a
+        day more on each side and de-duplicate by transaction.
+        """
+        if date_to < date_from:
+            raise ValueError("The end date must not be before the start date")
+        params = {
+            "from": date_from.strftime("%Y%m%d"),
+            "to": date_to.strftime("%Y%m%d"),
+        }
+        if chargebox_id is not None:
+            params["chargebox"] = self._check_chargebox_id(chargebox_id)
+        data = await self._request("GET", "/charges/finished", params=params)
+        return parse_finished_charges(data)
+
     async def start_charge(self, chargebox_id: str, connector: int) -> str:
         """Ask Thor to start a charge and return its `id_tag` (never retried).
 
@@ -382,3 +420,42 @@ class ThorClient:
         await self._request(
             "POST", "/charges/stop", body=body, expect_json=False, secrets=(id_tag,)
         )
+
+    async def reservations(self, chargebox_id: str | None = None) -> list[Reservation]:
+        """Return the reservations, optionally of one chargebox only."""
+        params = None
+        if chargebox_id is not None:
+            params = {"chargebox": self._check_chargebox_id(chargebox_id)}
+        data = await self._request("GET", "/reservations", params=params)
+        return parse_reservations(data)
+
+    async def reserve_now(
+        self, chargebox_id: str, connector: int, expiry: datetime
+    ) -> Reservation | None:
+        """Reserve a connector until `expiry` (an aware datetime); never retried.
+
+        Thor documents no answer: the reservation is returned when the body is a JSON
+        object that looks like one (possibly wrapped like the list), None when the body
+        is empty or says nothing usable. Thor has no endpoint to cancel it: it ends at
+        its expiry.
+        """
+        if not isinstance(expiry, datetime) or expiry.tzinfo is None:
+            raise ValueError("The expiry must be an aware datetime")
+        body = {
+            "chargebox": self._check_chargebox_id(chargebox_id),
+            "connector": self._check_connector(connector),
+            "expiry_date": math.floor(expiry.timestamp() * 1000),
+        }
+        data = await self._request(
+            "POST", "/charges/reservenow", body=body, allow_empty=True
+        )
+        if isinstance(data, Mapping) and isinstance(data.get("items"), list):
+            return next(
+                (
+                    item
+                    for item in parse_reservations(data)
+                    if item.chargebox == chargebox_id and item.connector == connector
+                ),
+                None,
+            )
+        return Reservation.from_dict(data)

@@ -40,6 +40,11 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "TooManyRequests"
     INTERNAL_SERVER_ERROR = "InternalServerError"
     BOUNDS_TOO_BIG = "BoundsTooBig"
+    # Not documented (the reservation and history pages are truncated): the
+    # identifiers we assume, as the project's simulator answers them.
+    CHARGEBOX_NOT_RESERVABLE = "ChargeboxNotReservable"
+    ALREADY_RESERVED = "AlreadyReserved"
+    RANGE_TOO_LARGE = "RangeTooLarge"
 
 
 class ConnectorType(StrEnum):

@@ -79,6 +79,18 @@ class ThorWrongTransactionError(ThorTransactionError):
     """The id_tag or transaction does not match the running one (`WrongTransaction`)."""
 
 
+class ThorNotReservableError(ThorBadRequestError):
+    """The chargebox takes no reservations (`ChargeboxNotReservable`, assumed)."""
+
+
+class ThorAlreadyReservedError(ThorBadRequestError):
+    """The connector is already reserved (`AlreadyReserved`, assumed)."""
+
+
+class ThorRangeTooLargeError(ThorBadRequestError):
+    """The date range of the charge history is too long (`RangeTooLarge`, assumed)."""
+
+
 class ThorRateLimitError(ThorError):
     """Thor answered 429, or a back-off from an earlier 429 is still running.
 

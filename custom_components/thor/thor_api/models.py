@@ -315,8 +315,119 @@ class RunningCharge:
         )
 
 
-def parse_running_charges(data: Any) -> list[RunningCharge]:
-    """Parse the running-charges answer (`{"count", "items"}`, or a bare list)."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FinishedChargePayment:
+    """Payment of a finished charge; None on the charge when it was free."""
+
+    currency: str | None
+    """Currency as Thor writes it (lower case, e.g. `eur`)."""
+    start: float | None
+    method: str | None
+    price: float | None
+    """Amount paid."""
+    success: bool | None
+    transaction: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FinishedCharge:
+    """A charge that ended, from the finished-charges (history) endpoint."""
+
+    id: int | None
+    """Transaction number; the same as the running charge's `id`."""
+    chargebox: str
+    connector: int
+    date_started: datetime | None
+    date_finished: datetime | None
+    energy: float | None
+    """Energy delivered, Wh."""
+    id_tag: str | None
+    user: str | None
+    type: str | None
+    """How it was started (`api`, `local`, `remote`, or what Thor sent)."""
+    payment: FinishedChargePayment | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FinishedCharge | None:
+        """Parse one item; None when it names no chargebox or connector."""
+        if not isinstance(data, Mapping):
+            return None
+        chargebox = data.get("chargebox")
+        connector = _int(data.get("connector"))
+        if chargebox is None or connector is None:
+            return None
+        payment = data.get("payment")
+        return cls(
+            id=_int(data.get("id")),
+            chargebox=str(chargebox),
+            connector=connector,
+            date_started=_timestamp(data.get("date_started")),
+            date_finished=_timestamp(data.get("date_finished")),
+            energy=_number(data.get("energy")),
+            id_tag=_str(data.get("id_tag")) or None,
+            user=_text(data.get("user")),
+            type=_text(data.get("type")),
+            payment=(
+                FinishedChargePayment(
+                    currency=_text(payment.get("currency")),
+                    start=_number(payment.get("start")),
+                    method=_text(payment.get("method")),
+                    price=_number(payment.get("price")),
+                    success=_bool(payment.get("success")),
+                    transaction=_text(payment.get("transaction")),
+                )
+                if isinstance(payment, Mapping)
+                else None
+            ),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reservation:
+    """A reservation of a connector, from the reservations endpoint."""
+
+    chargebox: str
+    connector: int
+    id_tag: str | None
+    """The idTag bound to the reservation: the one that may charge on the connector."""
+    date_accepted: datetime | None
+    expiry_date: datetime | None
+    user: str | None
+    client: str | None
+    """Thor client (operator) owning the chargebox."""
+    status: int | None
+    """Raw state; Thor documents no values."""
+    payment_method: str | None
+    payment_transaction: str | None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Reservation | None:
+        """Parse one item; None when it names no chargebox or connector."""
+        if not isinstance(data, Mapping):
+            return None
+        chargebox = data.get("chargebox")
+        connector = _int(data.get("connector"))
+        if chargebox is None or chargebox == "" or connector is None:
+            return None
+        payment = data.get("payment")
+        if not isinstance(payment, Mapping):
+            payment = {}
+        return cls(
+            chargebox=str(chargebox),
+            connector=connector,
+            id_tag=_str(data.get("id_tag")) or None,
+            date_accepted=_timestamp(data.get("date_accepted")),
+            expiry_date=_timestamp(data.get("expiry_date")),
+            user=_text(data.get("user")),
+            client=_text(data.get("client")),
+            status=_int(data.get("status")),
+            payment_method=_text(payment.get("method")),
+            payment_transaction=_text(payment.get("transaction")),
+        )
+
+
+def _items(data: Any, what: str) -> list[Any]:
+    """Return the items of a `{"count", "items"}` answer (or of a bare list)."""
     if isinstance(data, Mapping):
         items = data.get("items")
         if items is None and "count" in data:
@@ -324,5 +435,32 @@ def parse_running_charges(data: Any) -> list[RunningCharge]:
     else:
         items = data
     if not isinstance(items, list):
-        raise ThorResponseError("Running charges have no items list")
-    return [charge for item in items if (charge := RunningCharge.from_dict(item))]
+        raise ThorResponseError(f"{what} have no items list")
+    return items
+
+
+def parse_running_charges(data: Any) -> list[RunningCharge]:
+    """Parse the running-charges answer (`{"count", "items"}`, or a bare list)."""
+    return [
+        charge
+        for item in _items(data, "Running charges")
+        if (charge := RunningCharge.from_dict(item))
+    ]
+
+
+def parse_finished_charges(data: Any) -> list[FinishedCharge]:
+    """Parse the finished-charges answer (`{"count", "items"}`, or a bare list)."""
+    return [
+        charge
+        for item in _items(data, "Finished charges")
+        if (charge := FinishedCharge.from_dict(item))
+    ]
+
+
+def parse_reservations(data: Any) -> list[Reservation]:
+    """Parse the reservations answer (`{"count", "items"}`, or a bare list)."""
+    return [
+        reservation
+        for item in _items(data, "Reservations")
+        if (reservation := Reservation.from_dict(item))
+    ]
