@@ -218,6 +218,7 @@ def mock_thor_client(
         client.running_charges.return_value = parse_running_charges(
             load_json_fixture(running_charges_fixture)
         )
+        client.finished_charges.return_value = []
         yield client
 
 

@@ -32,6 +32,7 @@ from .const import (
     base_url_from,
 )
 from .coordinator import ThorDataUpdateCoordinator, async_delete_issues
+from .energy import ThorEnergyTracker, async_remove_energy
 from .errors import ISSUE_KEYS
 from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
@@ -45,6 +46,7 @@ from .thor_api import (
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,
 ]
@@ -235,11 +237,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
     for controller in controllers.values():
         # Before the first poll: stored id_tags make it read the running charges.
         controller.async_setup()
+    energy = ThorEnergyTracker(hass, entry, coordinator=coordinator, client=client)
+    await energy.async_load()
+    # Before the entities: the meters count a reading before the sensors show it.
+    energy.async_setup()
     await coordinator.async_config_entry_first_refresh()
+    energy.async_start()
     entry.runtime_data = ThorRuntimeData(
         client=client,
         coordinator=coordinator,
         store=store,
+        energy=energy,
         controllers=controllers,
         settings=dict(entry.data),
     )
@@ -274,3 +282,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> Non
     async_delete_issues(hass, entry.entry_id, _chargeboxes(entry))
     hass.data.get(BACKOFFS, {}).pop(entry.entry_id, None)
     await ThorChargeStore(hass, entry.entry_id).async_remove()
+    await async_remove_energy(hass, entry.entry_id)

@@ -84,6 +84,7 @@ async def async_get_config_entry_diagnostics(
                 "charge_control": async_redact_data(
                     controller.as_diagnostics(), TO_REDACT
                 ),
+                "energy": runtime.energy.as_diagnostics(controller.chargebox_id),
             }
             for controller in runtime.controllers.values()
         },

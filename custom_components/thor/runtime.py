@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .charge_control import ThorChargeController
 from .coordinator import ThorDataUpdateCoordinator
+from .energy import ThorEnergyTracker
 from .store import ThorChargeStore
 from .thor_api import ThorClient
 
@@ -22,6 +23,7 @@ class ThorRuntimeData:
     client: ThorClient
     coordinator: ThorDataUpdateCoordinator
     store: ThorChargeStore
+    energy: ThorEnergyTracker
     controllers: dict[str, ThorChargeController]
     """The command controller of each configured chargebox, by subentry id."""
     settings: dict[str, Any]

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import override
+from typing import Final, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,11 +17,14 @@ from homeassistant.const import (
     UnitOfElectricCurrent,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ThorData
+from .energy import LastSession, ThorEnergyTracker, energy_signal
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
 from .runtime import ThorConfigEntry
 from .thor_api import Connector, ConnectorFormat, ConnectorType, PowerType
@@ -54,6 +57,126 @@ class ThorConnectorSensorEntityDescription(SensorEntityDescription):
 
     value_fn: Callable[[ThorData, Connector], SensorValue]
 
+
+@dataclass(frozen=True, kw_only=True)
+class ThorMeterSensorEntityDescription(SensorEntityDescription):
+    """Describes a sensor of the energy tracker, of a chargebox or of a connector."""
+
+    value_fn: Callable[[ThorEnergyTracker, str, int], SensorValue]
+    """Called with the tracker, the chargebox id and the connector (0: the box)."""
+    multi_connector_only: bool = False
+    """Only on chargeboxes with several connectors (the box has the total)."""
+
+
+def _kwh(energy: float | None) -> float | None:
+    return None if energy is None else round(energy / 1000, 3)
+
+
+def _last[T](
+    value_fn: Callable[[LastSession], T],
+) -> Callable[[ThorEnergyTracker, str, int], T | None]:
+    """Return a value of a connector's last session, None before the first."""
+
+    def _value(
+        tracker: ThorEnergyTracker, chargebox_id: str, connector: int
+    ) -> T | None:
+        meter = tracker.meters.get(chargebox_id)
+        session = None if meter is None else meter.last.get(connector)
+        return None if session is None else value_fn(session)
+
+    return _value
+
+
+def _total(
+    tracker: ThorEnergyTracker, chargebox_id: str, connector: int
+) -> float | None:
+    """Return the kWh delivered by a chargebox (connector 0) or one connector."""
+    if (meter := tracker.meters.get(chargebox_id)) is None:
+        return None
+    return _kwh(meter.total if connector == 0 else meter.totals.get(connector, 0.0))
+
+
+STARTED_BY_OPTIONS: Final = ["api", "local", "remote"]
+"""Thor's charge modes: API (Home Assistant), RFID card at the box, Thor app."""
+
+CHARGEBOX_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
+    ThorMeterSensorEntityDescription(
+        key="energy_delivered",
+        translation_key="energy_delivered",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_total,
+    ),
+)
+
+CONNECTOR_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
+    ThorMeterSensorEntityDescription(
+        key="energy_delivered",
+        translation_key="energy_delivered",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        multi_connector_only=True,
+        value_fn=_total,
+    ),
+    ThorMeterSensorEntityDescription(
+        key="charging_power",
+        translation_key="charging_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=lambda tracker, chargebox_id, connector: tracker.power(
+            chargebox_id, connector
+        ),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_energy",
+        translation_key="last_session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_last(lambda session: _kwh(session.energy)),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_start",
+        translation_key="last_session_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_last(lambda session: session.started),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_end",
+        translation_key="last_session_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_last(lambda session: session.ended),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_duration",
+        translation_key="last_session_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value_fn=_last(lambda session: session.duration),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_cost",
+        translation_key="last_session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        value_fn=_last(lambda session: session.cost),
+    ),
+    ThorMeterSensorEntityDescription(
+        key="last_session_started_by",
+        translation_key="last_session_started_by",
+        device_class=SensorDeviceClass.ENUM,
+        options=STARTED_BY_OPTIONS,
+        value_fn=_last(lambda session: _option(session.started_by)),
+    ),
+)
 
 CHARGEBOX_SENSORS: tuple[ThorSensorEntityDescription, ...] = (
     ThorSensorEntityDescription(
@@ -143,18 +266,45 @@ async def async_setup_entry(
 ) -> None:
     """Set up the sensors of each chargebox and of each of its connectors."""
     coordinator = entry.runtime_data.coordinator
+    tracker = entry.runtime_data.energy
+
+    def _chargebox_sensors(chargebox_id: str) -> list[SensorEntity]:
+        return [
+            *(
+                ThorSensorEntity(coordinator, chargebox_id, description)
+                for description in CHARGEBOX_SENSORS
+            ),
+            *(
+                ThorMeterSensorEntity(tracker, chargebox_id, description)
+                for description in CHARGEBOX_METER_SENSORS
+            ),
+        ]
+
+    def _connector_sensors(chargebox_id: str, connector: int) -> list[SensorEntity]:
+        reading = coordinator.data.get(chargebox_id)
+        several = reading is not None and len(reading.chargebox.connectors) > 1
+        return [
+            *(
+                ThorConnectorSensorEntity(
+                    coordinator, chargebox_id, description, connector
+                )
+                for description in CONNECTOR_SENSORS
+            ),
+            *(
+                ThorConnectorMeterSensorEntity(
+                    tracker, chargebox_id, description, connector
+                )
+                for description in CONNECTOR_METER_SENSORS
+                if several or not description.multi_connector_only
+            ),
+        ]
+
     async_setup_chargebox_entities(
         entry,
         async_add_entities,
-        lambda controller: (
-            ThorSensorEntity(coordinator, controller.chargebox_id, description)
-            for description in CHARGEBOX_SENSORS
-        ),
-        lambda controller, connector: (
-            ThorConnectorSensorEntity(
-                coordinator, controller.chargebox_id, description, connector
-            )
-            for description in CONNECTOR_SENSORS
+        lambda controller: _chargebox_sensors(controller.chargebox_id),
+        lambda controller, connector: _connector_sensors(
+            controller.chargebox_id, connector
         ),
     )
 
@@ -187,6 +337,105 @@ class ThorConnectorSensorEntity(ThorConnectorEntity, SensorEntity):
         if (reading := self.reading) is None:
             return None
         return self.entity_description.value_fn(reading, connector)
+
+    @property
+    @override
+    def options(self) -> list[str] | None:
+        """Return the known states, plus the current one when Thor sent a new value."""
+        options = super().options
+        if (
+            options is not None
+            and isinstance(value := self.native_value, str)
+            and value not in options
+        ):
+            return [*options, value]
+        return options
+
+
+class ThorMeterSensorEntity(ThorEntity, SensorEntity):
+    """A sensor of a chargebox's energy meter."""
+
+    entity_description: ThorMeterSensorEntityDescription
+    _connector_number = 0
+
+    def __init__(
+        self,
+        tracker: ThorEnergyTracker,
+        chargebox_id: str,
+        description: ThorMeterSensorEntityDescription,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(tracker.coordinator, chargebox_id, description)
+        self.tracker = tracker
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Also follow the meters, which change between polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                energy_signal(self.coordinator.config_entry.entry_id),
+                self._handle_coordinator_update,
+            )
+        )
+
+    @property
+    @override
+    def native_value(self) -> SensorValue:
+        """Return the state of the sensor."""
+        return self.entity_description.value_fn(
+            self.tracker, self.chargebox_id, self._connector_number
+        )
+
+
+class ThorConnectorMeterSensorEntity(ThorConnectorEntity, SensorEntity):
+    """A sensor of a connector's energy meter, power or last session."""
+
+    entity_description: ThorMeterSensorEntityDescription
+
+    def __init__(
+        self,
+        tracker: ThorEnergyTracker,
+        chargebox_id: str,
+        description: ThorMeterSensorEntityDescription,
+        connector: int,
+    ) -> None:
+        """Initialize the sensor."""
+        super().__init__(tracker.coordinator, chargebox_id, description, connector)
+        self.tracker = tracker
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Also follow the meters, which change between polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                energy_signal(self.coordinator.config_entry.entry_id),
+                self._handle_coordinator_update,
+            )
+        )
+
+    @property
+    @override
+    def native_value(self) -> SensorValue:
+        """Return the state of the sensor."""
+        return self.entity_description.value_fn(
+            self.tracker, self.chargebox_id, self.connector
+        )
+
+    @property
+    @override
+    def native_unit_of_measurement(self) -> str | None:
+        """Return the unit; a cost is in the currency Thor charged in."""
+        if self.entity_description.device_class is not SensorDeviceClass.MONETARY:
+            return super().native_unit_of_measurement
+        meter = self.tracker.meters.get(self.chargebox_id)
+        session = None if meter is None else meter.last.get(self.connector)
+        if session is not None and session.currency:
+            return session.currency
+        return self.hass.config.currency
 
     @property
     @override
