@@ -1,5 +1,14 @@
-"""Actions of the Thor integration: start and stop a charge."""
+"""Actions of the Thor integration.
 
+`start_charge` and `stop_charge` command a connector; `get_charge_history` reads the
+finished charges, `reserve_connector` reserves a connector until an expiry and
+`get_reservations` lists the reservations. Every action names its target the same
+way: a chargebox's device, or the account's config entry (then every configured
+chargebox where the action reads, the only one where it commands).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 import math
 from typing import TYPE_CHECKING, Any, Final
 
@@ -12,12 +21,24 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
+from .coordinator import ThorAccountData
+from .errors import FailureKind, classify
 from .runtime import ThorConfigEntry
+from .thor_api import (
+    FinishedCharge,
+    Reservation,
+    ThorAlreadyInTransactionError,
+    ThorAlreadyReservedError,
+    ThorBadRequestError,
+    ThorError,
+    ThorNotReservableError,
+)
 
 if TYPE_CHECKING:
     # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
@@ -26,22 +47,63 @@ else:
     import voluptuous as vol
 
 ATTR_CONNECTOR: Final = "connector"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_EXPIRY: Final = "expiry"
+ATTR_DURATION: Final = "duration"
 
 SERVICE_START_CHARGE: Final = "start_charge"
 SERVICE_STOP_CHARGE: Final = "stop_charge"
+SERVICE_GET_CHARGE_HISTORY: Final = "get_charge_history"
+SERVICE_RESERVE_CONNECTOR: Final = "reserve_connector"
+SERVICE_GET_RESERVATIONS: Final = "get_reservations"
+
+DEFAULT_HISTORY_DAYS: Final = 30
+"""Days before `end` that `get_charge_history` reads when no `start` is given."""
+MAX_HISTORY_DAYS: Final = 366
+"""Longest history range, days from `start` to `end` inclusive."""
+HISTORY_QUERY_DAYS: Final = 92
+"""Longest range asked of Thor in one request (it documents no limit): a longer one,
+with its margin, is read in several requests."""
+HISTORY_MARGIN: Final = timedelta(days=1)
+"""Asked for on each side: Thor's time zone for `from`/`to` is unknown (§6 #18)."""
+MAX_HISTORY_CHARGES: Final = 500
+"""Most charges one `get_charge_history` response holds (newest first)."""
+MAX_RESERVATION: Final = timedelta(hours=24)
+"""Longest reservation accepted (Thor documents no limit: our assumption)."""
+
+_TARGET: Final = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    vol.Optional(ATTR_DEVICE_ID): cv.string,
+}
 
 SERVICE_SCHEMA: Final = vol.Schema(
     {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_DEVICE_ID): cv.string,
+        **_TARGET,
         # Checked by `_connector` so that a wrong value gets a translated message.
         vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
     }
 )
+HISTORY_SCHEMA: Final = vol.Schema(
+    {
+        **_TARGET,
+        vol.Optional(ATTR_START): cv.date,
+        vol.Optional(ATTR_END): cv.date,
+    }
+)
+RESERVE_SCHEMA: Final = vol.Schema(
+    {
+        **_TARGET,
+        vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
+        vol.Optional(ATTR_EXPIRY): cv.datetime,
+        vol.Optional(ATTR_DURATION): cv.time_period,
+    }
+)
+RESERVATIONS_SCHEMA: Final = vol.Schema(_TARGET)
 
 
 def _error(key: str, **placeholders: str) -> ServiceValidationError:
-    """Build a translated error about the target of an action."""
+    """Build a translated error about the target or the input of an action."""
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key=key,
@@ -94,9 +156,76 @@ def _entry_of_chargebox(
     )
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Target:
+    """What an action acts on: a loaded account entry and some of its chargeboxes."""
+
+    entry: ThorConfigEntry
+    controllers: list[ThorChargeController]
+    """The configured chargeboxes named, in the order of the entry's subentries."""
+    by_device: bool
+    """True when a device named the (one) chargebox, False for the whole entry."""
+
+    @property
+    def chargebox_ids(self) -> list[str]:
+        """Return the ids of the chargeboxes named."""
+        return [controller.chargebox_id for controller in self.controllers]
+
+    def name(self, chargebox_id: str) -> str:
+        """Return the name of a chargebox for responses and messages."""
+        return self.entry.runtime_data.coordinator.name_of(chargebox_id)
+
+    def single(self) -> ThorChargeController:
+        """Return the one chargebox, refusing an entry with several (or none)."""
+        if len(self.controllers) != 1:
+            # An account with several chargeboxes: the entry alone does not say which.
+            raise _error(
+                "service_entry_ambiguous",
+                entry=self.entry.title,
+                count=str(len(self.controllers)),
+            )
+        return self.controllers[0]
+
+    def failed(
+        self,
+        err: ThorError,
+        chargebox_id: str | None = None,
+        connector: int | None = None,
+    ) -> HomeAssistantError:
+        """Return the message for a request Thor did not carry out."""
+        failure = classify(err)
+        if failure.kind is FailureKind.AUTH:
+            self.entry.async_start_reauth(self.entry.runtime_data.coordinator.hass)
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=failure.key,
+            translation_placeholders={
+                **self.placeholders(chargebox_id, connector),
+                **failure.placeholders,
+            },
+        )
+
+    def placeholders(
+        self, chargebox_id: str | None, connector: int | None = None
+    ) -> dict[str, str]:
+        """Return what the messages about a chargebox (or all of them) may use."""
+        coordinator = self.entry.runtime_data.coordinator
+        # None until the first poll succeeded, whatever the type says.
+        data: ThorAccountData | None = coordinator.data
+        reading = (
+            None if data is None or chargebox_id is None else data.get(chargebox_id)
+        )
+        return {
+            "chargebox": coordinator.name_of(chargebox_id),
+            "chargebox_id": chargebox_id or ", ".join(self.chargebox_ids),
+            "connector": "" if connector is None else str(connector),
+            "count": str(0 if reading is None else len(reading.chargebox.connectors)),
+        }
+
+
 @callback
-def _async_get_controller(call: ServiceCall) -> ThorChargeController:
-    """Return the controller of the chargebox the action names."""
+def _async_resolve(call: ServiceCall) -> _Target:
+    """Return the loaded entry and the configured chargeboxes an action names."""
     hass = call.hass
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     device_id: str | None = call.data.get(ATTR_DEVICE_ID)
@@ -121,22 +250,263 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
         controller = _loaded(entry).runtime_data.controller_of(chargebox_id)
         if controller is None:  # Removed since the entry was loaded.
             raise _error("service_device_not_found", device_id=device_id)
-        return controller
+        return _Target(entry=entry, controllers=[controller], by_device=True)
     found: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
     if found is None or found.domain != DOMAIN:
         raise _error("service_entry_not_found", entry_id=str(entry_id))
-    controllers = list(_loaded(found).runtime_data.controllers.values())
-    if len(controllers) != 1:
-        # An account with several chargeboxes: the entry alone does not say which.
+    return _Target(
+        entry=found,
+        controllers=list(_loaded(found).runtime_data.controllers.values()),
+        by_device=False,
+    )
+
+
+@callback
+def _async_get_controller(call: ServiceCall) -> ThorChargeController:
+    """Return the controller of the one chargebox the action names."""
+    return _async_resolve(call).single()
+
+
+def _iso(when: datetime | None) -> str | None:
+    """Return a time in Home Assistant's time zone as ISO 8601, None stays None."""
+    return None if when is None else dt_util.as_local(when).isoformat()
+
+
+# ------------------------------------------------------------------- history
+
+
+def _history_range(call: ServiceCall) -> tuple[date, date]:
+    """Return the local dates the history covers; refuse a reversed or too long range."""
+    end: date = call.data.get(ATTR_END) or dt_util.now().date()
+    start: date = call.data.get(ATTR_START) or end - timedelta(
+        days=DEFAULT_HISTORY_DAYS
+    )
+    if end < start:
         raise _error(
-            "service_entry_ambiguous", entry=found.title, count=str(len(controllers))
+            "history_range_invalid", start=start.isoformat(), end=end.isoformat()
         )
-    return controllers[0]
+    if (days := (end - start).days + 1) > MAX_HISTORY_DAYS:
+        raise _error(
+            "history_range_too_long", days=str(days), max_days=str(MAX_HISTORY_DAYS)
+        )
+    return start, end
+
+
+def _query_windows(start: date, end: date) -> list[tuple[date, date]]:
+    """Return the date ranges to ask Thor for: the range with its margin, in pieces."""
+    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
+    windows = []
+    while first <= last:
+        upto = min(last, first + timedelta(days=HISTORY_QUERY_DAYS - 1))
+        windows.append((first, upto))
+        first = upto + timedelta(days=1)
+    return windows
+
+
+def _history_item(target: _Target, charge: FinishedCharge) -> dict[str, Any]:
+    """Return a charge for the response; never its id_tag (it can stop charges)."""
+    started, ended = charge.date_started, charge.date_finished
+    payment = charge.payment
+    return {
+        "chargebox": charge.chargebox,
+        "chargebox_name": target.name(charge.chargebox),
+        "connector": charge.connector,
+        "transaction": charge.id,
+        "started": _iso(started),
+        "ended": _iso(ended),
+        "energy_kwh": None if charge.energy is None else round(charge.energy / 1000, 3),
+        "duration_minutes": (
+            None
+            if started is None or ended is None
+            else round((ended - started).total_seconds() / 60, 1)
+        ),
+        "cost": None if payment is None else payment.price,
+        "currency": (
+            None
+            if payment is None or payment.currency is None
+            else payment.currency.upper()
+        ),
+        "started_by": charge.type,
+    }
+
+
+async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
+    """Return the charges that ended within the requested local dates, newest first."""
+    start, end = _history_range(call)
+    target = _async_resolve(call)
+    wanted = set(target.chargebox_ids)
+    client = target.entry.runtime_data.client
+    # A device: that chargebox only. The entry: the account, one request per window.
+    only = target.chargebox_ids[0] if target.by_device else None
+    charges: dict[object, tuple[datetime, FinishedCharge]] = {}
+    for first, last in _query_windows(start, end):
+        try:
+            read = await client.finished_charges(first, last, only)
+        except ThorBadRequestError as err:
+            # The only input of this read is the range (RangeTooLarge, or whatever
+            # Thor calls it).
+            raise _error(
+                "history_range_refused",
+                start=first.isoformat(),
+                end=last.isoformat(),
+                error=classify(err).error,
+            ) from err
+        except ThorError as err:
+            raise target.failed(err, only) from err
+        for charge in read:
+            when = charge.date_finished or charge.date_started
+            if charge.chargebox not in wanted or when is None:
+                continue
+            if not start <= dt_util.as_local(when).date() <= end:
+                continue
+            # How Thor reads the dates is unknown: a charge may come in two windows.
+            key = (
+                (charge.chargebox, charge.connector, when)
+                if charge.id is None
+                else charge.id
+            )
+            charges[key] = (when, charge)
+    ordered = [
+        charge
+        for _, charge in sorted(charges.values(), key=lambda kv: kv[0], reverse=True)
+    ]
+    return {
+        "charges": [
+            _history_item(target, charge) for charge in ordered[:MAX_HISTORY_CHARGES]
+        ],
+        "count": min(len(ordered), MAX_HISTORY_CHARGES),
+        "truncated": len(ordered) > MAX_HISTORY_CHARGES,
+    }
+
+
+# -------------------------------------------------------------- reservations
+
+
+def _reservation_item(target: _Target, reservation: Reservation) -> dict[str, Any]:
+    """Return a reservation for a response, with the id_tag that may charge on it."""
+    return {
+        "chargebox": reservation.chargebox,
+        "chargebox_name": target.name(reservation.chargebox),
+        "connector": reservation.connector,
+        "expiry": _iso(reservation.expiry_date),
+        "accepted": _iso(reservation.date_accepted),
+        "status": reservation.status,
+        "user": reservation.user,
+        "id_tag": reservation.id_tag,
+    }
+
+
+def _reservation_expiry(call: ServiceCall) -> datetime:
+    """Return the aware expiry an action asks for, refusing one Thor should not get."""
+    expiry: datetime | None = call.data.get(ATTR_EXPIRY)
+    duration: timedelta | None = call.data.get(ATTR_DURATION)
+    now = dt_util.utcnow()
+    if expiry is not None and duration is None:
+        if expiry.tzinfo is None:
+            # A datetime selector sends local wall time.
+            expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
+    elif duration is not None and expiry is None:
+        expiry = now + duration
+    else:
+        raise _error("reservation_time_required")
+    if expiry <= now:
+        raise _error("reservation_expiry_past", expiry=_iso(expiry) or "")
+    if expiry > now + MAX_RESERVATION:
+        raise _error(
+            "reservation_too_long",
+            expiry=_iso(expiry) or "",
+            max_hours=str(int(MAX_RESERVATION.total_seconds() // 3600)),
+        )
+    return expiry
+
+
+async def _async_reserve(call: ServiceCall) -> ServiceResponse:
+    """Reserve a connector until its expiry (Thor has no way to cancel it)."""
+    connector = _connector(call.data[ATTR_CONNECTOR])
+    expiry = _reservation_expiry(call)
+    target = _async_resolve(call)
+    chargebox_id = target.single().chargebox_id
+    coordinator = target.entry.runtime_data.coordinator
+    placeholders = target.placeholders(chargebox_id, connector)
+    data: ThorAccountData | None = coordinator.data
+    reading = None if data is None else data.get(chargebox_id)
+    if reading is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="chargebox_unavailable",
+            translation_placeholders=placeholders,
+        )
+    box = reading.chargebox
+    if not 1 <= connector <= len(box.connectors):
+        raise _error("invalid_connector", **placeholders)
+    if box.reservable is False:
+        raise _error("chargebox_not_reservable", **placeholders)
+    if reading.is_occupied(connector):
+        raise _error("connector_occupied", **placeholders)
+    if connector in box.reserved_connectors:
+        raise _error("connector_already_reserved", **placeholders)
+    if box.connected is False:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="chargebox_offline",
+            translation_placeholders=placeholders,
+        )
+    client = target.entry.runtime_data.client
+    try:
+        reservation = await client.reserve_now(chargebox_id, connector, expiry)
+    except (
+        ThorNotReservableError,
+        ThorAlreadyInTransactionError,
+        ThorAlreadyReservedError,
+    ) as err:
+        # Thor knows better than the last reading: read again.
+        await coordinator.async_request_refresh()
+        key = {
+            ThorNotReservableError: "chargebox_not_reservable",
+            ThorAlreadyInTransactionError: "connector_occupied",
+            ThorAlreadyReservedError: "connector_already_reserved",
+        }[type(err)]
+        raise _error(key, **placeholders) from err
+    except ThorError as err:
+        raise target.failed(err, chargebox_id, connector) from err
+    # The reserved binary sensor turns on with the next reading.
+    await coordinator.async_request_refresh()
+    if reservation is None:
+        # Thor's answer is undocumented; it said nothing usable: what was sent.
+        return {
+            "reserved": True,
+            "chargebox": chargebox_id,
+            "chargebox_name": target.name(chargebox_id),
+            "connector": connector,
+            "expiry": _iso(expiry),
+        }
+    return _reservation_item(target, reservation)
+
+
+async def _async_reservations(call: ServiceCall) -> ServiceResponse:
+    """List the reservations of the chargebox, or of every configured one."""
+    target = _async_resolve(call)
+    wanted = set(target.chargebox_ids)
+    only = target.chargebox_ids[0] if target.by_device else None
+    try:
+        reservations = await target.entry.runtime_data.client.reservations(only)
+    except ThorError as err:
+        raise target.failed(err, only) from err
+    listed = sorted(
+        (r for r in reservations if r.chargebox in wanted),
+        key=lambda r: (
+            r.expiry_date is None,
+            r.expiry_date or dt_util.utcnow(),
+            r.chargebox,
+            r.connector,
+        ),
+    )
+    return {"reservations": [_reservation_item(target, r) for r in listed]}
 
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the start and stop actions."""
+    """Register the actions."""
 
     async def _async_start_charge(call: ServiceCall) -> ServiceResponse:
         connector = _connector(call.data[ATTR_CONNECTOR])
@@ -150,17 +520,42 @@ def async_setup_services(hass: HomeAssistant) -> None:
         result = await controller.async_stop(connector)
         return None if result is None else result.as_response()
 
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_START_CHARGE,
-        _async_start_charge,
-        schema=SERVICE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_STOP_CHARGE,
-        _async_stop_charge,
-        schema=SERVICE_SCHEMA,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for service, handler, schema, supports_response in (
+        (
+            SERVICE_START_CHARGE,
+            _async_start_charge,
+            SERVICE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_STOP_CHARGE,
+            _async_stop_charge,
+            SERVICE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_GET_CHARGE_HISTORY,
+            _async_charge_history,
+            HISTORY_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+        (
+            SERVICE_RESERVE_CONNECTOR,
+            _async_reserve,
+            RESERVE_SCHEMA,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_GET_RESERVATIONS,
+            _async_reservations,
+            RESERVATIONS_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
+    ):
+        hass.services.async_register(
+            DOMAIN,
+            service,
+            handler,
+            schema=schema,
+            supports_response=supports_response,
+        )
