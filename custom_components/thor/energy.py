@@ -730,6 +730,8 @@ class ThorEnergyTracker:
                 if (
                     charge.date_finished is None
                     or charge.date_finished < meter.created
+                    # Older than any charge still remembered: counted before, if ours.
+                    or dt_util.as_local(charge.date_finished).date() < _horizon(meter)
                     or (
                         charge.date_started is not None
                         and charge.date_started < meter.created - CREATED_MARGIN
@@ -815,9 +817,14 @@ def _kwh(energy: float | None) -> float | None:
     return None if energy is None else round(energy / 1000, 3)
 
 
+def _horizon(meter: ChargeboxMeter) -> date:
+    """Return the first day whose settled charges a meter still remembers."""
+    return meter.reconciled - timedelta(days=KEEP_DAYS)
+
+
 def _prune(meter: ChargeboxMeter) -> None:
     """Forget settled charges no later read of finished charges can list again."""
-    horizon = meter.reconciled - timedelta(days=KEEP_DAYS)
+    horizon = _horizon(meter)
     for key in [
         key
         for key, charge in meter.charges.items()

@@ -1,0 +1,315 @@
+"""Edge cases of the energy meters: damaged storage, odd charges, Thor lagging behind."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+from unittest.mock import MagicMock
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.thor.energy import (
+    SETTLE_TIMEOUT,
+    STORAGE_VERSION,
+    SessionEvent,
+    SessionEventType,
+    session_signal,
+    storage_key,
+)
+from custom_components.thor.thor_api import (
+    FinishedCharge,
+    FinishedChargePayment,
+    RunningCharge,
+    ThorServerError,
+)
+
+from .conftest import CHARGEBOX_ID, async_poll, async_setup_entry, entity_state
+
+TOTAL = "sensor.garage_energy_delivered"
+TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
+LAST_ENERGY_1 = "sensor.garage_connector_1_last_session_energy"
+LAST_COST_1 = "sensor.garage_connector_1_last_session_cost"
+LAST_BY_1 = "sensor.garage_connector_1_last_session_started_by"
+
+
+def _kwh(hass: HomeAssistant, entity_id: str) -> float:
+    return float(entity_state(hass, entity_id))
+
+
+def _running(
+    started: datetime, energy: float, *, charge_id: int | None = 7, kind: str = "api"
+) -> RunningCharge:
+    return RunningCharge(
+        id=charge_id,
+        chargebox=CHARGEBOX_ID,
+        connector=1,
+        date_started=started,
+        energy=energy,
+        id_tag=None,
+        user=None,
+        type=kind,
+        payment=None,
+    )
+
+
+def _finished(
+    started: datetime,
+    ended: datetime,
+    energy: float,
+    *,
+    charge_id: int | None = 7,
+    kind: str = "api",
+    payment: FinishedChargePayment | None = None,
+) -> FinishedCharge:
+    return FinishedCharge(
+        id=charge_id,
+        chargebox=CHARGEBOX_ID,
+        connector=1,
+        date_started=started,
+        date_finished=ended,
+        energy=energy,
+        id_tag=None,
+        user=None,
+        type=kind,
+        payment=payment,
+    )
+
+
+def _charging(client: MagicMock, charges: list[RunningCharge]) -> None:
+    """Make the mocked account show `charges` running (on connector 1)."""
+    box = client.list_chargeboxes.return_value[0]
+    occupied = frozenset({1}) if charges else frozenset()
+    client.list_chargeboxes.return_value = [replace(box, occupied_connectors=occupied)]
+    client.running_charges.return_value = charges
+
+
+def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
+    events: list[SessionEvent] = []
+
+    @callback
+    def _collect(event: SessionEvent) -> None:
+        events.append(event)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, session_signal(entry.entry_id), _collect)
+    )
+    return events
+
+
+@pytest.fixture
+def idle_client(mock_thor_client: MagicMock) -> MagicMock:
+    """The mocked client with nothing running."""
+    _charging(mock_thor_client, [])
+    return mock_thor_client
+
+
+async def test_damaged_storage_starts_again(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged meter starts at 0 with a warning; damaged parts of a good one go."""
+    hass_storage[storage_key(mock_config_entry.entry_id)] = {
+        "version": STORAGE_VERSION,
+        "key": storage_key(mock_config_entry.entry_id),
+        "data": {"chargeboxes": {CHARGEBOX_ID: {"created": "yesterday"}}},
+    }
+    with caplog.at_level(logging.WARNING):
+        await async_setup_entry(hass, mock_config_entry)
+    assert "damaged" in caplog.text
+    assert _kwh(hass, TOTAL) == 0
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+    created = (dt_util.utcnow() - timedelta(days=1)).isoformat()
+    hass_storage[storage_key(mock_config_entry.entry_id)] = {
+        "version": STORAGE_VERSION,
+        "key": storage_key(mock_config_entry.entry_id),
+        "data": {
+            "chargeboxes": {
+                CHARGEBOX_ID: {
+                    "created": created,
+                    "reconciled": dt_util.now().date().isoformat(),
+                    "totals": {"1": 1500, "0": 9, "x": 9, "2": "lots", "3": -4},
+                    "charges": {
+                        "t1": {"connector": True},
+                        "t2": "nope",
+                        "t3": {"connector": 1, "transaction": 3, "counted": 1500},
+                    },
+                    "last": {
+                        "1": {
+                            "transaction": 3,
+                            "started": created,
+                            "ended": "not a time",
+                            "energy": 1500,
+                            "cost": float("nan"),
+                            "currency": 5,
+                        },
+                        "2": "nope",
+                        "y": {},
+                    },
+                },
+                "removed-box": {"created": created},
+            }
+        },
+    }
+    await async_setup_entry(hass, mock_config_entry)
+    assert _kwh(hass, TOTAL) == 1.5
+    assert _kwh(hass, LAST_ENERGY_1) == 1.5
+    assert entity_state(hass, LAST_COST_1) == STATE_UNKNOWN
+    stored = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
+    assert list(stored["chargeboxes"]) == [CHARGEBOX_ID]  # The removed box went.
+
+
+async def test_charges_without_a_transaction_number(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge without an id is known by its start; one without either is skipped."""
+    await async_setup_entry(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000, charge_id=None)])
+    await async_poll(hass, freezer, 61)
+    _charging(idle_client, [_running(started, 3000, charge_id=None)])
+    await async_poll(hass, freezer, 31)
+    assert _kwh(hass, TOTAL) == 3.0
+    idle_client.finished_charges.return_value = [
+        _finished(started, dt_util.utcnow(), 3500, charge_id=None)
+    ]
+    _charging(idle_client, [])
+    await async_poll(hass, freezer, 31)
+    assert _kwh(hass, TOTAL) == 3.5
+
+    # No id and no start: it cannot be told from another charge, so it is not counted.
+    _charging(
+        idle_client,
+        [replace(_running(started, 9000, charge_id=None), date_started=None)],
+    )
+    await async_poll(hass, freezer, 61)
+    assert _kwh(hass, TOTAL) == 3.5
+
+
+async def test_thor_late_with_the_finished_record(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Reported as last seen after 10 minutes; the daily read adds what was missing."""
+    await async_setup_entry(hass, mock_config_entry)
+    events = _sessions(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000, kind="local")])
+    await async_poll(hass, freezer, 61)
+    _charging(idle_client, [_running(started, 4000, kind="local")])
+    await async_poll(hass, freezer, 31)
+    _charging(idle_client, [])
+    idle_client.finished_charges.side_effect = ThorServerError("Thor answered 500")
+    await async_poll(hass, freezer, 31)
+    assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
+    reads = idle_client.finished_charges.call_count
+    await async_poll(hass, freezer, 30)  # Not before a minute has passed.
+    assert idle_client.finished_charges.call_count == reads
+    idle_client.finished_charges.side_effect = None
+    idle_client.finished_charges.return_value = []
+    for _ in range(int(SETTLE_TIMEOUT.total_seconds() // 60) + 1):
+        await async_poll(hass, freezer, 61)
+    assert _kwh(hass, LAST_ENERGY_1) == 4.0
+    assert entity_state(hass, LAST_BY_1) == "local"
+    assert [e.type for e in events] == [
+        SessionEventType.CHARGING_STARTED,
+        SessionEventType.CHARGING_STOPPED,
+    ]
+    assert events[-1].energy == 4.0
+    # No more reads for it until the daily reconciliation.
+    reads = idle_client.finished_charges.call_count
+    await async_poll(hass, freezer, 61)
+    assert idle_client.finished_charges.call_count == reads
+
+    ended = dt_util.utcnow() - timedelta(minutes=5)
+    idle_client.finished_charges.return_value = [
+        _finished(
+            started,
+            ended,
+            4600,
+            kind="local",
+            payment=FinishedChargePayment(
+                currency="chf",
+                start=0,
+                method="stripe",
+                price=2.5,
+                success=True,
+                transaction="pi_x",
+            ),
+        )
+    ]
+    await async_poll(hass, freezer, 24 * 3600)
+    assert _kwh(hass, TOTAL) == 4.6
+    assert _kwh(hass, LAST_ENERGY_1) == 4.6
+    cost = hass.states.get(LAST_COST_1)
+    assert cost is not None
+    assert (cost.state, cost.attributes["unit_of_measurement"]) == ("2.5", "CHF")
+    assert len(events) == 2  # Reported once.
+
+
+async def test_old_charges_are_forgotten(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Settled charges are remembered only while a history read could list them."""
+    await async_setup_entry(hass, mock_config_entry)
+    started = dt_util.utcnow() + timedelta(minutes=1)
+    idle_client.finished_charges.return_value = [
+        _finished(started, started + timedelta(hours=1), 5000, kind="remote")
+    ]
+    await async_poll(hass, freezer, 2 * 3600)
+    await async_poll(hass, freezer, 24 * 3600)
+    assert _kwh(hass, TOTAL) == 5.0
+    assert entity_state(hass, LAST_BY_1) == "remote"
+
+    def remembered() -> int:
+        data = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
+        return len(data["chargeboxes"][CHARGEBOX_ID]["charges"])
+
+    await async_poll(hass, freezer, 60)
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert remembered() == 1
+    for _ in range(5):
+        await async_poll(hass, freezer, 24 * 3600)
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert remembered() == 0
+    assert _kwh(hass, TOTAL) == 5.0  # Still listed by Thor, no longer remembered:
+    # but older than any read asks for, so it is not counted again.
+
+
+async def test_a_new_way_to_start_is_shown_as_is(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge type Thor adds later is a state of its own, not an error."""
+    await async_setup_entry(hass, mock_config_entry)
+    started = dt_util.utcnow() + timedelta(seconds=1)
+    idle_client.finished_charges.return_value = [
+        _finished(started, started + timedelta(minutes=30), 2000, kind="Voucher")
+    ]
+    await async_poll(hass, freezer, 24 * 3600)
+    state = hass.states.get(LAST_BY_1)
+    assert state is not None
+    assert state.state == "voucher"
+    assert "voucher" in state.attributes["options"]
