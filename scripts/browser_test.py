@@ -13,11 +13,18 @@ config/configuration.yaml), then drives Debian's chromium with Playwright:
 3. the simulator requires payment: turning charging on shows the translated error;
 4. "Add chargebox" on the account entry: nothing left to add at first (the translated
    abort); then a chargebox new in the account is picked and becomes a third subentry
-   with its device.
+   with its device;
+5. the Energy dashboard: Garage's lifetime meter counted the charge of step 2 (its
+   device page shows "Energy delivered" and "Connector 1 last session energy"); in
+   Settings > Dashboards > Energy, "Add device" under "Individual electrical devices"
+   with Garage's "Energy delivered" statistic picked, saved and listed; the Energy
+   validation accepts it once the recorder has compiled its first statistics (every
+   5 minutes: this waits up to 5 minutes after step 1); the Energy dashboard shows it.
 
 Screenshots of every step go to artifacts/browser/ (with Home Assistant's and the
 simulator's logs); --update-readme-screenshot copies the device page to
-docs/images/device.png. Exits non-zero with the failing step and the last screenshot.
+docs/images/device.png and the Energy configuration to docs/images/energy.png. Exits
+non-zero with the failing step and the last screenshot.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ import thor_dev
 REPO = thor_dev.REPO
 ARTIFACTS = REPO / "artifacts" / "browser"
 README_SCREENSHOT = REPO / "docs" / "images" / "device.png"
+README_ENERGY_SCREENSHOT = REPO / "docs" / "images" / "energy.png"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -74,6 +82,10 @@ LATER_CHARGEBOX = "Carport"
 TRANSLATIONS = REPO / "custom_components" / "thor" / "translations" / "en.json"
 SWITCH = "Connector 1 charging"
 OCCUPIED = "Connector 1 occupied"
+METER = "Energy delivered"
+"""The chargebox's lifetime meter (its device page row, its statistic's name)."""
+LAST_SESSION = "Connector 1 last session energy"
+DEVICES_SECTION = "Individual electrical devices"
 PAYMENT_ERROR = re.compile(
     r"refused to start a charge on Garage.*payment type is not Free"
 )
@@ -86,6 +98,15 @@ STATE = 90_000
 """ms for an entity state to follow the simulator (delay plus a coordinator refresh)."""
 STARTUP = 300_000
 """ms for Home Assistant to finish starting (as `thor_dev` waits for it)."""
+COUNTED = 60_000
+"""ms for the meter to count a charge that ended (Thor's finished record is read)."""
+OFFERED = 90_000
+"""ms for the Energy configuration to offer the meter's statistic."""
+COMPILED = 330_000
+"""ms for the recorder to compile the meter's first statistics: every 5 minutes (at
+10 s past), so at most 5 minutes after step 1 created the sensor."""
+TALL_VIEWPORT: ViewportSize = {"width": 1440, "height": 2000}
+"""For the device page with every sensor row in view."""
 
 
 class StepFailedError(Exception):
@@ -103,6 +124,7 @@ class Run:
     shots: list[Path] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     device_shot: Path | None = None
+    energy_shot: Path | None = None
 
     def shot(self, name: str) -> Path:
         """Save a screenshot of the page as artifacts/browser/NN-name.png."""
@@ -424,6 +446,248 @@ def payment_refused(run: Run) -> None:
     expect(toggle.state).not_to_be_checked(timeout=UI)
 
 
+def entity_rows(page: Page) -> dict[str, str]:
+    """Return {name: shown state} of the entity rows of the device page's cards."""
+    pairs: list[tuple[str, str]] = page.locator("hui-generic-entity-row").evaluate_all(
+        """rows => rows.map(row => [
+            (row.shadowRoot.querySelector('.info') || {textContent: ''})
+                .textContent.trim(),
+            row.textContent.trim(),
+        ])"""
+    )
+    return dict(pairs)
+
+
+def kwh(text: str | None) -> float | None:
+    """Return the number of a shown energy ("1,234.56 kWh"), None when not one."""
+    match = re.fullmatch(r"(\d[\d,]*(?:\.\d+)?) kWh", (text or "").strip())
+    return float(match.group(1).replace(",", "")) if match else None
+
+
+def chargebox_id(run: Run, name: str) -> str:
+    """Return the id of a simulated chargebox by its alias."""
+    return str(
+        next(
+            box["id"]
+            for box in run.simulator.state()["chargeboxes"]
+            if box.get("alias") == name
+        )
+    )
+
+
+def meter_counted(run: Run) -> thor_dev.EnergyMeter:
+    """Wait until Garage's meter and last session show the charge of step 2.
+
+    When they do not in time, a charge that ended a moment ago is added through the
+    simulator's admin API and the entry reloaded, so that its reconciliation counts it.
+    """
+    last_session = (
+        f"/api/states/sensor.{CHARGEBOX.lower()}_connector_1_last_session_energy"
+    )
+
+    def counted() -> thor_dev.EnergyMeter | None:
+        meter = next((m for m in run.ha.energy_meters() if m.device == CHARGEBOX), None)
+        if meter is None or not (meter.value or 0) > 0:
+            return None
+        session = run.ha.request("GET", last_session)["state"]
+        return meter if session not in ("unknown", "unavailable") else None
+
+    try:
+        meter: thor_dev.EnergyMeter = thor_dev.wait_for(
+            f"{CHARGEBOX}'s meter to count the charge", counted, timeout=COUNTED / 1000
+        )
+    except thor_dev.DevError as err:
+        print(
+            f"  {err}: adding a finished charge through the simulator's admin API",
+            flush=True,
+        )
+        now = run.simulator.now()
+        run.simulator.add_finished_charge(
+            chargebox_id(run, CHARGEBOX),
+            1,
+            started=now - 12,
+            finished=now - 2,
+            energy=4200,
+            mode="api",
+        )
+        for entry in run.ha.entries():
+            run.ha.reload_entry(entry["entry_id"])
+        meter = thor_dev.wait_for(
+            f"{CHARGEBOX}'s meter to count the charge added",
+            counted,
+            timeout=COUNTED / 1000,
+        )
+    print(f"  {meter} ({meter.entity_id})", flush=True)
+    return meter
+
+
+def device_page_energy(run: Run, meter: thor_dev.EnergyMeter) -> None:
+    """The device page shows the meter and the last session's energy as numbers."""
+    page = run.page
+    open_device_page(run)
+
+    def shown() -> bool:
+        rows = entity_rows(page)
+        total, session = kwh(rows.get(METER)), kwh(rows.get(LAST_SESSION))
+        return (
+            total is not None
+            and total > 0
+            and abs(total - (meter.value or 0)) < 0.006  # shown with 2 decimals
+            and session is not None
+        )
+
+    try:
+        wait_until(f"{METER} and {LAST_SESSION} show kWh", shown, UI)
+    except AssertionError as err:
+        rows = entity_rows(page)
+        raise AssertionError(
+            f"{err}: {METER} {rows.get(METER)!r} (the state: {meter}), "
+            f"{LAST_SESSION} {rows.get(LAST_SESSION)!r}"
+        ) from None
+    rows = entity_rows(page)
+    print(
+        f"  device page: {METER} {rows[METER]}, {LAST_SESSION} {rows[LAST_SESSION]}",
+        flush=True,
+    )
+    # Every sensor row in view: Energy delivered comes after the connectors' rows.
+    page.set_viewport_size(TALL_VIEWPORT)
+    try:
+        page.wait_for_timeout(500)
+        run.shot("device-page-energy")
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send a websocket command over the frontend's connection; return the result."""
+    return page.evaluate(
+        "message => document.querySelector('home-assistant').hass.callWS(message)",
+        message,
+    )
+
+
+def wait_statistics_valid(run: Run, meter: thor_dev.EnergyMeter) -> None:
+    """Wait until the Energy validation accepts the meter (its statistics compiled).
+
+    A new sensor has no statistics until the recorder's next five-minute compilation;
+    until then the validation says "Statistics not defined".
+    """
+    started = time.monotonic()
+    issues: Any = None
+
+    def valid() -> bool:
+        nonlocal issues
+        issues = call_ws(run.page, {"type": "energy/validate"})["device_consumption"]
+        return bool(issues == [[]])
+
+    print(
+        "  waiting for the recorder's five-minute statistics compilation",
+        flush=True,
+    )
+    try:
+        wait_until(
+            f"the Energy validation to accept {meter.entity_id}", valid, COMPILED
+        )
+    except AssertionError as err:
+        raise AssertionError(f"{err}: {issues}") from None
+    print(
+        f"  the Energy validation accepts {meter.entity_id} "
+        f"(after {time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
+
+
+def add_energy_device(run: Run, meter: thor_dev.EnergyMeter) -> None:
+    """Settings > Dashboards > Energy: the meter as an individual electrical device.
+
+    "Add device", the meter's statistic picked in the dialog's picker, Save. Home
+    Assistant offers only statistics the recorder knows; should the meter's not be
+    offered in time, the preferences are saved over the websocket instead (said so).
+    """
+    page = run.page
+    run.goto("/config/energy")
+    section = page.locator("ha-card").filter(has_text=DEVICES_SECTION)
+    expect(section).to_be_visible(timeout=UI)
+    dialog = page.locator("dialog-energy-device-settings")
+    option = page.locator("ha-combo-box-item").filter(
+        has_text=re.compile(rf"^\s*{METER}\s+{CHARGEBOX}\s*$")
+    )
+    deadline = time.monotonic() + OFFERED / 1000
+    while True:
+        section.get_by_role("button", name="Add device").click()
+        picker = dialog.locator("ha-statistic-picker").first
+        expect(picker).to_be_visible(timeout=UI)
+        picker.click()
+        search = page.get_by_placeholder("Search")
+        expect(search).to_be_visible(timeout=UI)
+        search.fill(f"{CHARGEBOX} {METER}")
+        try:
+            expect(option).to_be_visible(timeout=5_000)
+        except AssertionError:
+            offered = False
+        else:
+            offered = True
+        if offered or time.monotonic() > deadline:
+            break
+        page.keyboard.press("Escape")  # the picker's list
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog.locator("ha-dialog")).to_be_hidden(timeout=UI)
+        page.wait_for_timeout(5_000)
+    if offered:
+        option.click()
+        save = dialog.get_by_role("button", name="Save")
+        expect(save).to_be_enabled(timeout=UI)
+        page.wait_for_timeout(300)  # the display name's label animation
+        run.shot("energy-add-device")
+        save.click()
+        expect(dialog.locator("ha-dialog")).to_be_hidden(timeout=UI)
+    else:
+        print(
+            f"  the dialog did not offer {meter.entity_id} within "
+            f"{OFFERED / 1000:.0f} s: saving the preferences over the websocket "
+            "(energy/save_prefs) instead",
+            flush=True,
+        )
+        call_ws(
+            page,
+            {
+                "type": "energy/save_prefs",
+                "device_consumption": [{"stat_consumption": meter.entity_id}],
+            },
+        )
+        page.reload()
+    listed = section.get_by_text(f"{CHARGEBOX} {METER}")
+    expect(listed).to_be_visible(timeout=UI)
+    prefs = call_ws(page, {"type": "energy/get_prefs"})
+    consumption = [d["stat_consumption"] for d in prefs["device_consumption"]]
+    if consumption != [meter.entity_id]:
+        raise AssertionError(
+            f"the Energy preferences' individual devices are {consumption}"
+        )
+    wait_statistics_valid(run, meter)
+    # Shown again without the "Statistics not defined" warning.
+    page.reload()
+    expect(listed).to_be_visible(timeout=UI)
+    expect(section.get_by_text("Statistics not defined")).to_have_count(0)
+    section.scroll_into_view_if_needed()
+    page.wait_for_timeout(600)
+    run.energy_shot = run.shot("energy-configuration")
+    run.goto("/energy")
+    expect(page.get_by_text("Individual devices", exact=True).first).to_be_visible(
+        timeout=UI
+    )
+    spinners = page.locator("ha-spinner, ha-circular-progress")
+    # Without hourly statistics yet, a chart may keep loading: no failure.
+    with contextlib.suppress(AssertionError):
+        wait_until(
+            "the Energy dashboard's cards to load",
+            lambda: not any(spinner.is_visible() for spinner in spinners.all()),
+            5_000,
+        )
+    page.wait_for_timeout(1_000)  # the charts' drawing
+    run.shot("energy-dashboard")
+
+
 def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
     """Run the steps in a fresh browser context."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
@@ -445,6 +709,10 @@ def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
         payment_refused(run)
     with step(run_, "4. Add chargebox on the account entry: none left, then a new one"):
         add_chargebox_later(run)
+    with step(run_, "5. Energy dashboard: the chargebox meter as an individual device"):
+        meter = meter_counted(run)
+        device_page_energy(run, meter)
+        add_energy_device(run, meter)
     context.close()
 
 
@@ -454,7 +722,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--update-readme-screenshot",
         action="store_true",
-        help=f"copy the device page screenshot to {README_SCREENSHOT.relative_to(REPO)}",
+        help=f"copy the device page screenshot to {README_SCREENSHOT.relative_to(REPO)} "
+        f"and the Energy configuration's to {README_ENERGY_SCREENSHOT.relative_to(REPO)}",
     )
     parser.add_argument(
         "--headed", action="store_true", help="show the browser (needs a display)"
@@ -540,6 +809,9 @@ def main(argv: list[str] | None = None) -> int:
         README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(run.device_shot, README_SCREENSHOT)
         print(f"browser-test: updated {README_SCREENSHOT.relative_to(REPO)}")
+        if run.energy_shot is not None:
+            shutil.copy(run.energy_shot, README_ENERGY_SCREENSHOT)
+            print(f"browser-test: updated {README_ENERGY_SCREENSHOT.relative_to(REPO)}")
     elapsed = time.monotonic() - started
     if failure is not None:
         print(f"browser-test: FAILED: {failure}", file=sys.stderr, flush=True)

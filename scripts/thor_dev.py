@@ -6,8 +6,9 @@ Used by `scripts/develop` (run as `python scripts/thor_dev.py`) and by the brows
 adds the Thor integration through the real config flows: one account entry with the
 chargeboxes picked in its multi-select, a chargebox added later through the entry's
 "Add chargebox" subentry flow, the entry re-pointed at a moved simulator through its
-reconfigure flow. Only the standard library is used, so it runs on the project's .venv
-Python without anything more.
+reconfigure flow. On a new instance, the simulator's admin API gives the chargeboxes
+a few finished charges that their energy meters count. Only the standard library is
+used, so it runs on the project's .venv Python without anything more.
 """
 
 from __future__ import annotations
@@ -257,6 +258,38 @@ class SimulatorInfo:
         return http(
             "PATCH", f"{self.admin_url}/chargeboxes/{chargebox_id}", json_body=changes
         )
+
+    def add_finished_charge(
+        self,
+        chargebox_id: str,
+        connector: int,
+        *,
+        started: float,
+        finished: float,
+        energy: int | None = None,
+        mode: str = "local",
+    ) -> dict[str, Any]:
+        """Add a charge that ended to the history (times in epoch seconds, Wh).
+
+        As if it had happened while nobody was polling; on a paid chargebox it comes
+        with a payment.
+        """
+        charge: dict[str, Any] = http(
+            "POST",
+            f"{self.admin_url}/chargeboxes/{chargebox_id}/finished_charge",
+            json_body={
+                "connector": connector,
+                "started": round(started * 1000),
+                "finished": round(finished * 1000),
+                "mode": mode,
+                **({} if energy is None else {"energy": energy}),
+            },
+        )
+        return charge
+
+    def now(self) -> float:
+        """Return the simulator's clock, epoch seconds."""
+        return float(self.state()["now"]) / 1000
 
 
 def start_simulator(
@@ -727,6 +760,33 @@ class HomeAssistant:
                 self._drop_flow(flow["flow_id"])
             raise DevError(f"reconfiguring the Thor entry failed: {done}")
 
+    def reload_entry(self, entry_id: str) -> None:
+        """Reload a config entry (unload and set up again)."""
+        self.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+
+    def energy_meters(self) -> list[EnergyMeter]:
+        """Return the "Energy delivered" sensor of every chargebox, by device name.
+
+        The chargebox's sensor, not the per-connector ones of multi-connector boxes.
+        """
+        rendered = self.template(
+            "{% set ns = namespace(m=[]) %}"
+            "{% for e in integration_entities('thor') %}"
+            "{% if e is match('sensor\\.') and e is search('_energy_delivered$') "
+            "and not e is search('_connector_[0-9]+_energy_delivered$') %}"
+            "{% set d = device_id(e) %}"
+            "{% set ns.m = ns.m + [[device_attr(d, 'name_by_user') or "
+            "device_attr(d, 'name'), device_attr(d, 'serial_number'), e, states(e), "
+            "state_attr(e, 'unit_of_measurement')]] %}"
+            "{% endif %}{% endfor %}{{ ns.m | to_json }}"
+        )
+        if isinstance(rendered, str):
+            rendered = json.loads(rendered)
+        return sorted(
+            EnergyMeter(str(name), str(serial or ""), str(entity), str(state), unit)
+            for name, serial, entity, state, unit in rendered
+        )
+
     def template(self, template: str) -> Any:
         """Render a template on the instance; a JSON result comes back decoded."""
         return self.request("POST", "/api/template", json_body={"template": template})
@@ -756,6 +816,31 @@ class HomeAssistant:
             (str(name), str(device), str(serial or ""))
             for name, device, serial in rendered
         )
+
+
+@dataclass(frozen=True, order=True)
+class EnergyMeter:
+    """A chargebox's "Energy delivered" sensor and its state."""
+
+    device: str
+    chargebox_id: str
+    entity_id: str
+    state: str
+    unit: str | None
+
+    @property
+    def value(self) -> float | None:
+        """Return the state as a number, None while unknown."""
+        try:
+            return float(self.state)
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        """Return e.g. "Garage 10.55 kWh"."""
+        value = self.value
+        shown = self.state if value is None else f"{value:.2f} {self.unit or ''}"
+        return f"{self.device} {shown.strip()}"
 
 
 def account_entry(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -1020,17 +1105,41 @@ def develop(args: argparse.Namespace) -> int:
             save_state(config_dir, state)
             ha.wait_running(hass_service)
             thor = add_integration(ha, args, simulator, state, services)
+            since = time.time()  # the entry has set up: its meters exist
             if steps:
                 remove_offline_defaults(ha)
             if simulator is not None:
                 state["sim_port"] = simulator.port
+                if not state.get("history_added") and thor.devices:
+                    try:
+                        history = add_history(ha, simulator, thor, since, services)
+                    except DevError as err:
+                        log(f"warning: no charge history added: {err}")
+                        history = []
+                    if history:
+                        log(
+                            f"added {len(history)} finished charges to the history "
+                            "(counted by the Energy delivered meters): "
+                            + ", ".join(
+                                f"{c.alias} connector {c.connector} "
+                                f"{c.energy / 1000:.2f} kWh"
+                                + (" (paid)" if c.paid else "")
+                                for c in history
+                            )
+                        )
+                        state["history_added"] = True
             save_state(config_dir, state)
+        meters: list[EnergyMeter] = []
+        if thor.devices:
+            with contextlib.suppress(DevError, OSError):
+                meters = ha.energy_meters()
         print_ready(
             args=args,
             ha_url=ha_url,
             state=state,
             simulator=simulator,
             thor=thor,
+            meters=meters,
             config_dir=config_dir,
             started=started,
         )
@@ -1206,6 +1315,117 @@ def remove_offline_defaults(ha: HomeAssistant, timeout: float = 60) -> None:
             )
 
 
+@dataclass(frozen=True)
+class PastCharge:
+    """A finished charge that scripts/develop puts into a new instance's history."""
+
+    chargebox_id: str
+    alias: str
+    connector: int
+    energy: int
+    """Wh."""
+    mode: str
+    """How it was started: "local" (RFID card), "remote" (Thor app) or "api"."""
+    paid: bool = False
+
+
+HISTORY_MIN_SLOT = 2.0
+"""Least seconds each history charge lasts (they fit between the setup and now)."""
+
+
+def plan_history(boxes: Sequence[dict[str, Any]]) -> list[PastCharge]:
+    """Return the charges to give the configured chargeboxes (simulator's JSON).
+
+    An RFID charge and a Thor app charge on the first chargebox (on its second
+    connector when it has one), and with several chargeboxes an RFID charge on the
+    last one, paid: its last session has a cost.
+    """
+    if not boxes:
+        return []
+    first = boxes[0]
+    alias = str(first.get("alias") or first["id"])
+    plan = [PastCharge(first["id"], alias, 1, 7400, "local")]
+    plan.append(
+        PastCharge(
+            first["id"], alias, 2 if len(first["connectors"]) > 1 else 1, 3150, "remote"
+        )
+    )
+    if len(boxes) > 1:
+        last = boxes[-1]
+        plan.append(
+            PastCharge(
+                last["id"], str(last.get("alias") or last["id"]), 1, 850, "local", True
+            )
+        )
+    return plan
+
+
+def add_history(
+    ha: HomeAssistant,
+    simulator: SimulatorInfo,
+    thor: ThorSetup,
+    since: float,
+    services: Sequence[Service] = (),
+) -> list[PastCharge]:
+    """Give the configured chargeboxes finished charges that their meters count.
+
+    A meter starts at 0 when its chargebox is added and counts only charges that
+    began after that (`since`, epoch seconds, is after the entry has set up): the
+    charges fit between `since` and now, as if they had happened while Home Assistant
+    was not running. Reloading the entry makes its start-up reconciliation read and
+    count them; this waits until the meters show them. A paid charge is added while
+    its chargebox requires payment, which is then made free again (so Home Assistant
+    can start charges there).
+    """
+    if not thor.entries or any(e["state"] != "loaded" for e in thor.entries):
+        return []
+    configured = {serial for _, serial in ha.thor_device_keys()}
+    state = simulator.state()
+    boxes = [box for box in state["chargeboxes"] if box["id"] in configured]
+    plan = plan_history(boxes)
+    if not plan:
+        return []
+    now = float(state["now"]) / 1000
+    start = since + 0.5
+    slot = (now - 1 - start) / len(plan)
+    if slot < HISTORY_MIN_SLOT:
+        time.sleep(start + HISTORY_MIN_SLOT * len(plan) + 1 - now)
+        slot = HISTORY_MIN_SLOT
+    for index, charge in enumerate(plan):
+        began = start + index * slot
+        if charge.paid:
+            simulator.patch_chargebox(charge.chargebox_id, {"payment_free": False})
+        try:
+            simulator.add_finished_charge(
+                charge.chargebox_id,
+                charge.connector,
+                started=began,
+                finished=began + slot * 0.8,
+                energy=charge.energy,
+                mode=charge.mode,
+            )
+        finally:
+            if charge.paid:
+                simulator.patch_chargebox(charge.chargebox_id, {"payment_free": True})
+    for entry in thor.entries:
+        ha.reload_entry(entry["entry_id"])
+    settled_entries(ha, services)
+    expected: dict[str, float] = {}
+    for charge in plan:
+        expected[charge.chargebox_id] = (
+            expected.get(charge.chargebox_id, 0) + charge.energy / 1000
+        )
+
+    def counted() -> bool:
+        values = {
+            meter.chargebox_id: meter.value or 0.0 for meter in ha.energy_meters()
+        }
+        return all(values.get(box, 0.0) >= kwh - 0.005 for box, kwh in expected.items())
+
+    wait_for("the energy meters to count the history", counted, timeout=60)
+    return plan
+
+
 def print_ready(
     *,
     args: argparse.Namespace,
@@ -1213,10 +1433,11 @@ def print_ready(
     state: dict[str, Any],
     simulator: SimulatorInfo | None,
     thor: ThorSetup,
+    meters: Sequence[EnergyMeter] = (),
     config_dir: Path,
     started: float,
 ) -> None:
-    """Print where to go, how to log in and how to stop."""
+    """Print where to go, how to log in, where the energy is, and how to stop."""
     shown = config_dir
     with contextlib.suppress(ValueError):
         shown = config_dir.relative_to(Path.cwd())
@@ -1249,6 +1470,27 @@ def print_ready(
             lines.append(
                 f"  Device        {name}: {ha_url}/config/devices/device/{device_id}"
             )
+        if meters:
+            lines += [
+                "  Energy        "
+                + ", ".join(f"{meter} ({meter.entity_id})" for meter in meters),
+                '                "Energy delivered" (lifetime meter) and "Last session ..." '
+                "on the device pages; to chart a meter:",
+                f"                {ha_url}/config/energy > Individual electrical devices > "
+                "Add device",
+            ]
+        if thor.devices:
+            delay = (
+                f"; the simulator begins it after {args.start_delay:g} s"
+                if simulator is not None
+                else ""
+            )
+            lines += [
+                '  Charge        a device page\'s "Charging" switch ("Connector N '
+                f'charging" with several connectors){delay},',
+                "                or the action thor.start_charge: "
+                f"{ha_url}/developer-tools/action",
+            ]
     if simulator is not None:
         lines += [
             f"  Simulator     API key {simulator.api_key!r}, base URL (under Advanced) {simulator.base_url}",
