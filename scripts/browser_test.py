@@ -688,6 +688,59 @@ def add_energy_device(run: Run, meter: thor_dev.EnergyMeter) -> None:
     run.shot("energy-dashboard")
 
 
+SESSION_EVENT = f"event.{CHARGEBOX.lower()}_connector_1_charging_session"
+LOGBOOK_FAILURE = re.compile(r"could not start charging on connector 1: Thor did not")
+
+
+def event_type(run: Run) -> str | None:
+    """Return the type of the last event of connector 1's Charging session entity."""
+    state = run.ha.request("GET", f"/api/states/{SESSION_EVENT}")
+    value = state["attributes"].get("event_type")
+    return None if value is None else str(value)
+
+
+def failure_in_logbook(run: Run) -> None:
+    """A start whose answer Thor never sends: the event entity and the logbook say so.
+
+    The session of step 2 ended as `charging_stopped`; then the simulator drops the
+    connection of the next start, Home Assistant reports the start as unanswered
+    (`thor_command_failed`, reason no_answer), the event entity shows
+    `command_failed` and the Activity page (logbook) describes it.
+    """
+    page = run.page
+    wait_until(
+        f"{SESSION_EVENT} to show the end of the charge of step 2",
+        lambda: event_type(run) == "charging_stopped",
+        UI,
+    )
+    run.simulator.patch_chargebox(chargebox_id(run, CHARGEBOX), {"payment_free": True})
+    run.simulator.set_faults(drop_connection=True, path="/charges/start", count=1)
+    open_device_page(run)
+    charging_toggle(page).click()
+    wait_until(
+        f"{SESSION_EVENT} to show command_failed",
+        lambda: event_type(run) == "command_failed",
+        UI,
+    )
+    print(f"  {SESSION_EVENT}: command_failed", flush=True)
+    entry = page.get_by_text(LOGBOOK_FAILURE).first
+    # An event fired a moment before the page opens can fall between the page's
+    # history (what the recorder has committed) and its live stream: open it again.
+    deadline = time.monotonic() + UI / 1000
+    while True:
+        run.goto("/logbook")
+        try:
+            expect(entry).to_be_visible(timeout=5_000)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            break
+    page.wait_for_timeout(500)
+    run.shot("logbook-command-failed")
+    print(f"  logbook: {entry.inner_text().strip()}", flush=True)
+
+
 def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
     """Run the steps in a fresh browser context."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
@@ -713,6 +766,8 @@ def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
         meter = meter_counted(run)
         device_page_energy(run, meter)
         add_energy_device(run, meter)
+    with step(run_, "6. a start Thor never answers: event entity and logbook"):
+        failure_in_logbook(run)
     context.close()
 
 

@@ -287,6 +287,10 @@ class SimulatorInfo:
         )
         return charge
 
+    def set_faults(self, **faults: Any) -> Any:
+        """Inject API faults (POST /_simulator/faults), e.g. drop_connection=True."""
+        return http("POST", f"{self.admin_url}/faults", json_body=faults)
+
     def now(self) -> float:
         """Return the simulator's clock, epoch seconds."""
         return float(self.state()["now"]) / 1000
