@@ -56,6 +56,16 @@ from .models import (
     Reservation,
     RunningCharge,
 )
+from .notifications import (
+    MAX_NOTIFICATION_BYTES,
+    MetersNotification,
+    MeterValue,
+    Notification,
+    StartNotification,
+    StopNotification,
+    ThorNotificationError,
+    parse_notification,
+)
 from .validation import check_api_key, normalize_base_url
 
 __all__ = [
@@ -64,6 +74,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT_BACKOFF",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEVELOPMENT_BASE_URL",
+    "MAX_NOTIFICATION_BYTES",
     "PRODUCTION_BASE_URL",
     "ChargePayment",
     "Chargebox",
@@ -75,9 +86,14 @@ __all__ = [
     "ErrorCode",
     "FinishedCharge",
     "FinishedChargePayment",
+    "MeterValue",
+    "MetersNotification",
+    "Notification",
     "PowerType",
     "Reservation",
     "RunningCharge",
+    "StartNotification",
+    "StopNotification",
     "ThorAccessDeniedError",
     "ThorAlreadyInTransactionError",
     "ThorAlreadyReservedError",
@@ -95,6 +111,7 @@ __all__ = [
     "ThorInvalidConnectorError",
     "ThorNotInTransactionError",
     "ThorNotReservableError",
+    "ThorNotificationError",
     "ThorPaymentRequiredError",
     "ThorRangeTooLargeError",
     "ThorRateLimitError",
@@ -108,4 +125,5 @@ __all__ = [
     "Vehicle",
     "check_api_key",
     "normalize_base_url",
+    "parse_notification",
 ]
