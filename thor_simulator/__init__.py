@@ -62,6 +62,46 @@ Choices made where Thor's documentation is silent (see /work/shared/thor-api.md 
                        "GET /charges/running?chargebox": 1},
        "by_status": {"200": 4}}
 
+Push notifications (thor-api.md §3): with a notification URL (`notification_url=`
+constructor argument or attribute, `--notification-url` on the command line, or
+`POST /_simulator/notifications {"url": ...}`), the simulator POSTs Thor's JSON bodies:
+
+- start (§3.1) when a charge begins (an API start at its due time, an RFID or app
+  start at once): `{"type": "start", "accepted": true, "chargebox", "connector",
+  "id": <id_tag: the API's, the RFID card or the app's hidden tag>,
+  "transaction_id", "mode": "api"|"local"|"remote"}`; a start the box refuses
+  (`reject_starts`, connected) is notified `start_delay` after the request with
+  `"accepted": false, "transaction_id": 0` (polling still never shows it; a
+  disconnected box notifies nothing). `duplicate_type_key` renders the mode as a
+  second `"type"` key, Thor's documented bug.
+- stop (§3.2) when a charge ends (an API stop at its due time, `end_charge` at once):
+  `{"type": "stop_transaction", "accepted": true, "unlocked": false, "chargebox",
+  "connector", "idTag", "transaction_id", "kwh": <Wh>, "time": <seconds>}`.
+- meters (§3.4) for each running charge every `meter_interval` simulated seconds
+  (at most one per interval, however far the clock jumps): `{"type": "meters",
+  "chargebox", "connector", "idTag", "time": "HH:MM:SS", "kwh": <Wh>, "meters": [
+  Energy.Active.Import.Register (Wh, phase null), Power.Active.Import (W) and
+  Current.Import (A, power / 230 V) per phase: L1 for AC_1_PHASE, L1-L3 for
+  AC_3_PHASE, one row with phase null (400 V) for DC]}`.
+- Charges of a paid chargebox add `"payment": {"type": "consume-based", "options":
+  {"theshold_hour": 0, "unit": "kwh", "currency", "amount": price_per_kwh,
+  "start_charge": start_fee, "minimum_threshold": 0}}` (§3.5). Charges put in the
+  history with `add_finished_charge()` are not notified; rejected stops, unlocks and
+  RFID authorization requests (§3.3) are not simulated.
+
+Only http(s) URLs on loopback hosts (127.0.0.0/8, ::1, localhost) are accepted. Events
+are queued once, when the state changes (`_settle()` and the test controls), with their
+simulated time; a background task (started with the app, also under another runner
+such as aiohttp's TestServer; every `notification_loop_interval` = 0.2 real seconds, 0
+disables it) and `await sim.async_send_notifications()` (for tests on a frozen clock:
+returns the bodies POSTed) send what is due, in time order, with one aiohttp session
+(5 s timeout), counting errors instead of raising. Notification faults, set with the
+URL: `drop` (probability, seeded RNG), `drop_next` (N), `duplicate`, `delay`
+(simulated seconds), `reorder` (pairs swap), `enabled` false (nothing queued nor sent).
+`GET /_simulator/notifications` (also under `notifications` in `GET /_simulator/state`)
+shows the settings, `counters` (sent, failed, dropped, duplicated, last_status,
+last_error) and the `queued` count.
+
 Faults (`Faults`, `sim.faults`) make API answers misbehave: latency, hangs, dropped
 connections, proxy HTML, any status with a chosen body (`error_body`, or the exact
 text of `error_raw_body` with `{api_key}`/`{id_tag}` filled in), the `Retry-After` of

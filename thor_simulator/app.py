@@ -430,7 +430,16 @@ def build_app(sim: ThorSimulator) -> web.Application:
                 "faults": sim.faults.to_dict(),
                 "requests": [list(entry) for entry in sim.requests],
                 "request_counts": sim.request_counts.to_dict(),
+                "notifications": sim.notifier.to_dict(),
             }
+        )
+
+    async def get_notifications(_request: web.Request) -> web.Response:
+        return web.json_response(sim.notifier.to_dict())
+
+    async def set_notifications(request: web.Request) -> web.Response:
+        return web.json_response(
+            sim.configure_notifications(**(await admin_body(request)))
         )
 
     async def request_counts(_request: web.Request) -> web.Response:
@@ -608,4 +617,6 @@ def build_app(sim: ThorSimulator) -> web.Application:
     app.router.add_post(f"{box}/reserve", reserve)
     app.router.add_post(f"{box}/finished_charge", finished_charge)
     app.router.add_post(f"{admin}/advance", advance)
+    app.router.add_get(f"{admin}/notifications", get_notifications)
+    app.router.add_post(f"{admin}/notifications", set_notifications)
     return app

@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 from .faults import Faults, parse_fault
+from .notifications import check_notification_url
 from .simulator import ThorSimulator
 
 _BICYCLE_WORDS = ("bike", "bicycle", "bici", "cycle")
@@ -62,6 +63,23 @@ def _positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not >= 1")
     return number
+
+
+def _positive_float(value: str) -> float:
+    """Parse a number of seconds > 0 (an argparse type)."""
+    number = _non_negative(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not > 0")
+    return number
+
+
+def _notification_url(value: str) -> str:
+    """Parse a notification URL: http(s) on a loopback host (an argparse type)."""
+    try:
+        check_notification_url(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
         "thor_simulator.Faults works, and POST/DELETE /_simulator/faults change "
         "them live",
     )
+    parser.add_argument(
+        "--notification-url",
+        type=_notification_url,
+        metavar="URL",
+        help="POST Thor's push notifications (start, stop, meters) to this http(s) "
+        "URL on a loopback host, e.g. http://127.0.0.1:8123/api/webhook/ID; "
+        "POST /_simulator/notifications changes it live",
+    )
+    parser.add_argument(
+        "--meter-interval",
+        type=_positive_float,
+        default=5.0,
+        metavar="S",
+        help="seconds between two meter notifications of a running charge",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log every request")
     return parser
 
@@ -154,7 +187,9 @@ def build_simulator(args: argparse.Namespace) -> ThorSimulator:
         start_delay=args.start_delay,
         stop_delay=args.stop_delay,
         start_rate_limit=args.rate_limit,
+        notification_url=args.notification_url,
     )
+    sim.configure_notifications(meter_interval=args.meter_interval)
     count = args.chargeboxes
     if count is None and not args.chargebox:
         count = 1
@@ -191,6 +226,8 @@ def banner(sim: ThorSimulator) -> str:
         f"    {box.id}  {box.alias!r}  {len(box.connectors)} connector(s)"
         for box in sim.chargeboxes.values()
     )
+    if sim.notification_url is not None:
+        lines.append(f"  Notifications: {sim.notification_url}")
     if sim.faults.active:
         default = Faults().to_dict()
         active = ", ".join(

@@ -7,7 +7,9 @@ take effect the next time anything looks at the state.
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 from datetime import datetime
+import logging
 import math
 import random
 import string
@@ -29,6 +31,14 @@ from .models import (
     SimulatedConnector,
     epoch_ms,
 )
+from .notifications import (
+    Notifier,
+    check_notification_url,
+    meters_body,
+    rejected_start_body,
+    start_body,
+    stop_body,
+)
 
 FIRST_TRANSACTION = 1001
 CHARGE_MODES = ("local", "remote", "api")
@@ -47,6 +57,10 @@ _CONNECTOR_ATTRS = {
 
 type Key = tuple[str, int]
 
+LOGGER = logging.getLogger(__package__)
+NOTIFICATION_LOOP_INTERVAL = 0.2
+"""Real seconds between two runs of the background notification sender."""
+
 
 class ThorSimulator:
     """A Thor cloud account with chargeboxes, served over HTTP on loopback."""
@@ -61,8 +75,18 @@ class ThorSimulator:
         start_rate_limit: float = 5.0,
         cancel_pending_on_stop: bool = True,
         clock: Callable[[], float] | None = None,
+        notification_url: str | None = None,
+        notification_loop_interval: float = NOTIFICATION_LOOP_INTERVAL,
     ) -> None:
-        """Create an account with one valid API key and no chargeboxes."""
+        """Create an account with one valid API key and no chargeboxes.
+
+        `notification_url` (http(s), loopback only) receives Thor's push
+        notifications; they are POSTed by a background task every
+        `notification_loop_interval` real seconds while the app is served (0: no
+        task, only `async_send_notifications()` sends).
+        """
+        if notification_loop_interval < 0:
+            raise ValueError("notification_loop_interval must be >= 0")
         self.api_keys: set[str] = {api_key}
         self.rest_enabled = True
         self.allowed_source_ip: str | None = None
@@ -79,6 +103,11 @@ class ThorSimulator:
         self._clock = clock or time.time
         self._offset = 0.0
         self._rng = random.Random(seed)
+        self.notifier = Notifier(self._rng, notification_url)
+        self.notification_loop_interval = notification_loop_interval
+        self._notification_task: asyncio.Task[None] | None = None
+        self._send_lock = asyncio.Lock()
+        self._rejected: list[PendingStart] = []
         self._next_transaction = FIRST_TRANSACTION
         self._pending: dict[Key, PendingStart] = {}
         self._charges: dict[Key, Charge] = {}
@@ -191,7 +220,7 @@ class ThorSimulator:
                 box = self.chargeboxes.get(key[0])
                 if box is None or key[1] > len(box.connectors):
                     continue
-                self._charges[key] = Charge(
+                charge = Charge(
                     id=pending.transaction,
                     chargebox=key[0],
                     connector=key[1],
@@ -201,6 +230,16 @@ class ThorSimulator:
                     started=pending.due,
                     power=box.connectors[key[1] - 1].power,
                 )
+                self._charges[key] = charge
+                self.notifier.emit(start_body(charge), pending.due)
+        for rejected in [r for r in self._rejected if r.due <= now]:
+            self._rejected.remove(rejected)
+            self.notifier.emit(
+                rejected_start_body(
+                    rejected.chargebox, rejected.connector, rejected.id_tag
+                ),
+                rejected.due,
+            )
         due = [
             (key, charge)
             for key, charge in self._charges.items()
@@ -220,6 +259,7 @@ class ThorSimulator:
         del self._charges[key]
         charge.finished = when
         self._finished.append(charge)
+        self.notifier.emit(stop_body(charge), when)
 
     def _take_transaction(self) -> int:
         """Return the next transaction number."""
@@ -330,6 +370,7 @@ class ThorSimulator:
             pricing=self._pricing(box),
         )
         self._charges[key] = charge
+        self.notifier.emit(start_body(charge), charge.started)
         return charge.id
 
     def start_rfid_charge(
@@ -469,6 +510,95 @@ class ThorSimulator:
             expiry=now + minutes * 60,
         )
 
+    # -------------------------------------------------------- notifications
+
+    @property
+    def notification_url(self) -> str | None:
+        """Return the URL Thor's push notifications are POSTed to (None: none)."""
+        return self.notifier.settings.url
+
+    @notification_url.setter
+    def notification_url(self, url: str | None) -> None:
+        """Set the notification URL: http(s) on a loopback host, or None."""
+        try:
+            self.notifier.configure(url=check_notification_url(url))
+        except (TypeError, ValueError) as err:
+            raise SimulatorError(str(err)) from None
+
+    def configure_notifications(self, **changes: Any) -> dict[str, Any]:
+        """Change notification settings and faults; return settings and counters.
+
+        Names are the fields of `NotificationSettings` (url, enabled,
+        meter_interval, duplicate_type_key, drop, drop_next, duplicate, delay,
+        reorder); a bad one raises SimulatorError and changes nothing.
+        """
+        try:
+            self.notifier.configure(**changes)
+        except (TypeError, ValueError) as err:
+            raise SimulatorError(str(err)) from None
+        return self.notifier.to_dict()
+
+    def _queue_meters(self) -> None:
+        """Queue a meter notification for each running charge whose one is due."""
+        now = self.now()
+        for charge in sorted(self._charges.values(), key=lambda c: c.id):
+            if self.notifier.meter_due(charge, now):
+                box = self.chargeboxes.get(charge.chargebox)
+                if box is None or charge.connector > len(box.connectors):
+                    continue
+                connector = box.connectors[charge.connector - 1]
+                self.notifier.emit(meters_body(charge, connector, now), now)
+        self.notifier.forget_meters({charge.id for charge in self._charges.values()})
+
+    async def async_send_notifications(self) -> list[dict[str, Any]]:
+        """Settle the state and POST every notification due now, in order.
+
+        Return the bodies POSTed (a duplicated one twice; a start rendered with
+        `duplicate_type_key` still shows `mode` here). Never raises on HTTP
+        errors: they are counted. The background sender calls the same, so nothing
+        is sent twice.
+        """
+        async with self._send_lock:
+            self._settle()
+            self._queue_meters()
+            sent: list[dict[str, Any]] = []
+            for item in self.notifier.take_due(self.now()):
+                await self.notifier.post(item)
+                sent.extend(
+                    [item.body] * (2 if self.notifier.settings.duplicate else 1)
+                )
+            return sent
+
+    async def _notification_loop(self) -> None:
+        """Send the notifications due, every `notification_loop_interval` seconds."""
+        while True:
+            await asyncio.sleep(self.notification_loop_interval)
+            if not self.notifier.active:
+                continue
+            try:
+                await self.async_send_notifications()
+            except Exception:
+                LOGGER.debug("Sending notifications failed", exc_info=True)
+
+    async def _start_notification_loop(self, _app: web.Application) -> None:
+        """Start the background sender (aiohttp on_startup)."""
+        if self.notification_loop_interval <= 0:
+            return
+        task = self._notification_task
+        if task is None or task.done():
+            self._notification_task = asyncio.create_task(
+                self._notification_loop(), name="thor-simulator-notifications"
+            )
+
+    async def _stop_notification_loop(self, _app: web.Application | None) -> None:
+        """Stop the background sender and close its session (aiohttp on_cleanup)."""
+        task, self._notification_task = self._notification_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.notifier.close()
+
     # ------------------------------------------------------------- API logic
 
     def check_access(self, api_key: str | None, remote: str | None) -> None:
@@ -528,6 +658,20 @@ class ThorSimulator:
                 transaction=self._take_transaction(),
                 requested=now,
                 due=now + self.start_delay,
+            )
+            self._settle()
+        elif box.connected:
+            # The box refuses: Thor notifies `accepted: false` when the start would
+            # have begun; polling never shows a charge.
+            self._rejected.append(
+                PendingStart(
+                    chargebox=box.id,
+                    connector=connector,
+                    id_tag=id_tag,
+                    transaction=0,
+                    requested=now,
+                    due=now + self.start_delay,
+                )
             )
             self._settle()
         return id_tag
@@ -625,11 +769,15 @@ class ThorSimulator:
         """Return the aiohttp application serving the API and the admin API.
 
         It can also be served by another runner (e.g. aiohttp's TestServer); its
-        shutdown releases hung requests.
+        shutdown releases hung requests. Its startup starts the background
+        notification sender, its cleanup stops it.
         """
         if self._runner is None:
             self._closing = asyncio.Event()
-        return build_app(self)
+        app = build_app(self)
+        app.on_startup.append(self._start_notification_loop)
+        app.on_cleanup.append(self._stop_notification_loop)
+        return app
 
     @property
     def base_url(self) -> str:
@@ -683,6 +831,7 @@ class ThorSimulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._stop_notification_loop(None)
         self._base_url = self._admin_url = None
 
 
