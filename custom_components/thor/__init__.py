@@ -34,6 +34,7 @@ from .const import (
 from .coordinator import ThorDataUpdateCoordinator, async_delete_issues
 from .energy import ThorEnergyTracker, async_remove_energy
 from .errors import ISSUE_KEYS
+from .push import PUSH_IDLE_INTERVAL, ThorPush, async_delete_cloudhook
 from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
 from .store import ThorChargeStore
@@ -241,6 +242,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
     await energy.async_load()
     # Before the entities: the meters count a reading before the sensors show it.
     energy.async_setup()
+    push = ThorPush(hass, entry)
+    coordinator.push_healthy = lambda: push.healthy
+    coordinator.idle_interval_push = PUSH_IDLE_INTERVAL
+    entry.async_on_unload(coordinator.async_add_listener(push.async_check))
     await coordinator.async_config_entry_first_refresh()
     energy.async_start()
     entry.runtime_data = ThorRuntimeData(
@@ -248,9 +253,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
         coordinator=coordinator,
         store=store,
         energy=energy,
+        push=push,
         controllers=controllers,
         settings=dict(entry.data),
+        options=dict(entry.options),
     )
+    push.async_setup(lambda: entry.runtime_data)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -262,7 +270,11 @@ async def _async_update_listener(hass: HomeAssistant, entry: ThorConfigEntry) ->
     configured = {
         controller.chargebox_id for controller in runtime.controllers.values()
     }
-    if runtime.settings != entry.data or configured != _chargeboxes(entry).keys():
+    if (
+        runtime.settings != entry.data
+        or runtime.options != entry.options
+        or configured != _chargeboxes(entry).keys()
+    ):
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
 
@@ -283,3 +295,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> Non
     hass.data.get(BACKOFFS, {}).pop(entry.entry_id, None)
     await ThorChargeStore(hass, entry.entry_id).async_remove()
     await async_remove_energy(hass, entry.entry_id)
+    await async_delete_cloudhook(hass, entry)

@@ -59,6 +59,8 @@ from .thor_api import (
 
 EVENT_COMMAND_FAILED: Final = f"{DOMAIN}_command_failed"
 
+PUSH_CONFIRM_WAIT: Final = 3.0
+"""Seconds a command waits for Thor's notification before confirmation reads start."""
 CONFIRM_INTERVAL: Final = 1.5
 """Seconds between reads of the running charges while a command awaits confirmation.
 
@@ -103,6 +105,8 @@ class FailureReason(StrEnum):
     """A start got no usable answer: the charge may have started without an id_tag."""
     STOP_FAILED = "stop_failed"
     """A stop remembered until the charge showed up was refused when sent."""
+    REJECTED = "rejected"
+    """Thor's notification said the chargebox rejected the command."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -550,9 +554,66 @@ class ThorChargeController:
 
     @callback
     def _watch(self) -> None:
-        """Start a run of quick reads, until nothing awaits the chargebox."""
+        """Start a run of quick reads, until nothing awaits the chargebox.
+
+        While Thor's notifications arrive, the first read waits a little longer:
+        a notification usually confirms the command before it.
+        """
         self._watch_since = dt_util.utcnow()
-        self._schedule_read(CONFIRM_INTERVAL)
+        self._schedule_read(
+            PUSH_CONFIRM_WAIT if self.coordinator.push_healthy() else CONFIRM_INTERVAL
+        )
+
+    @callback
+    def async_push_started(
+        self, connector: int, id_tag: str | None, transaction: int | None
+    ) -> None:
+        """Keep what a start notification tells: the transaction, and the id_tag.
+
+        Thor's notification carries the id_tag that stops the charge, even of a start
+        whose answer was lost or that was made from the Thor app: kept when Home
+        Assistant has none for the connector.
+        """
+        record = self._records.get(connector)
+        if record is not None and id_tag is not None and record.id_tag != id_tag:
+            record = None  # Another charge: the stored one ended unseen.
+        if record is None:
+            if id_tag is None:
+                return
+            record = self._records[connector] = ChargeRecord(
+                id_tag=id_tag, requested=dt_util.utcnow()
+            )
+            self._unanswered.pop(connector, None)
+        record.confirmed = True
+        record.gone_readings = 0
+        if transaction is not None:
+            record.transaction = transaction
+        self.entry.async_create_task(
+            self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
+        )
+
+    @callback
+    def async_push_rejected(self, connector: int, *, start: bool) -> None:
+        """Revert at once a command a notification says the chargebox rejected."""
+        command = ChargeCommand.START if start else ChargeCommand.STOP
+        pending = self._pending.get(connector)
+        if pending is None or pending.command is not command:
+            return  # Not ours, or a duplicate: nothing to revert.
+        pending.cancel()
+        del self._pending[connector]
+        if start and (record := self._records.get(connector)) and not record.confirmed:
+            del self._records[connector]  # No charge will ever use it.
+            self.entry.async_create_task(
+                self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
+            )
+        LOGGER.warning(
+            "The chargebox %s rejected the %s command for connector %s",
+            self._name(),
+            command,
+            connector,
+        )
+        self._fire_failed(connector, command, FailureReason.REJECTED)
+        self.coordinator.async_update_listeners()
 
     @callback
     def _schedule_read(self, delay: float) -> None:

@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, override
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigEntry,
@@ -10,9 +11,10 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     ConfigSubentryData,
     ConfigSubentryFlow,
+    OptionsFlow,
     SubentryFlowResult,
 )
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -32,6 +34,7 @@ from .const import (
     CONF_CHARGEBOX_ID,
     CONF_CHARGEBOX_IDS,
     CONF_ENVIRONMENT,
+    CONF_PUSH,
     DOMAIN,
     ENVIRONMENT_PRODUCTION,
     ENVIRONMENTS,
@@ -40,7 +43,9 @@ from .const import (
     account_title,
     base_url_from,
 )
+from .coordinator import DASHBOARD_HELP_URL
 from .errors import FailureKind, ThorFailure, classify
+from .push import PushUnavailableError, async_webhook_url
 from .thor_api import (
     Chargebox,
     ThorBackoff,
@@ -340,6 +345,13 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no account settings."""
         self._settings: dict[str, str] = {}
         self._chargeboxes: dict[str, Chargebox] = {}
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Push (Thor's notifications) is an option of the account."""
+        return ThorOptionsFlow()
 
     @classmethod
     @callback
@@ -698,4 +710,59 @@ class ChargeboxSubentryFlow(ConfigSubentryFlow):
                 _CHARGEBOX_ID_SCHEMA, user_input
             ),
             errors=errors,
+        )
+
+
+class ThorOptionsFlow(OptionsFlow):
+    """Switch push on or off; show the address to paste into the Thor dashboard."""
+
+    def __init__(self) -> None:
+        """Start without an address."""
+        self._webhook_id = ""
+        self._url = ""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask whether Thor's notifications should be received."""
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            # Kept when push is switched off: the address stays the same.
+            self._webhook_id = (
+                options.get(CONF_WEBHOOK_ID) or webhook.async_generate_id()
+            )
+            if not user_input[CONF_PUSH]:
+                return self.async_create_entry(
+                    data={CONF_PUSH: False, CONF_WEBHOOK_ID: self._webhook_id}
+                )
+            try:
+                self._url = await async_webhook_url(self.hass, self._webhook_id)
+            except PushUnavailableError:
+                errors["base"] = "push_no_url"
+            else:
+                return await self.async_step_push()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_PUSH): bool}),
+                {CONF_PUSH: bool(options.get(CONF_PUSH))},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_push(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the address and where it goes; push works once a notification came."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={CONF_PUSH: True, CONF_WEBHOOK_ID: self._webhook_id}
+            )
+        return self.async_show_form(
+            step_id="push",
+            description_placeholders={
+                "url": self._url,
+                "dashboard_url": DASHBOARD_HELP_URL,
+            },
         )

@@ -123,6 +123,10 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         self.chargeboxes = dict(chargeboxes)
         """The configured chargeboxes: id to the title of its subentry."""
         self._watchers: list[Callable[[], bool]] = []
+        self.push_healthy: Callable[[], bool] = lambda: False
+        """Whether Thor's notifications arrive (set by the push receiver): idle polls
+        then come every `idle_interval_push`."""
+        self.idle_interval_push = SCAN_INTERVAL_IDLE
         self._reads = 0
         """Reads of running charges started so far, to order their answers."""
         self._shown_read: dict[str, int] = {}
@@ -194,10 +198,14 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
                 if reading.chargebox.active is False
                 else None,
             )
-        self.update_interval = (
-            SCAN_INTERVAL_CHARGING if self._occupied(data) else SCAN_INTERVAL_IDLE
-        )
+        self.update_interval = self._interval(data)
         return data
+
+    def _interval(self, data: ThorAccountData | None) -> timedelta:
+        """Return the poll interval for a reading: slower while notifications arrive."""
+        if self._occupied(data):
+            return SCAN_INTERVAL_CHARGING
+        return self.idle_interval_push if self.push_healthy() else SCAN_INTERVAL_IDLE
 
     async def _async_read(self) -> ThorAccountData:
         """Read the account: 1 request when idle, 2 (concurrent) when charging."""
@@ -331,6 +339,39 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         self.data = ThorAccountData(
             chargeboxes={**data.chargeboxes, chargebox_id: updated}
         )
+        self.async_update_listeners()
+
+    @callback
+    def async_push_charge(
+        self, chargebox_id: str, connector: int, charge: RunningCharge | None
+    ) -> None:
+        """Show what a notification said of one connector: its charge, or none.
+
+        Newer than every read sent before it: an older answer does not undo it.
+        """
+        if (data := self.data) is None or (reading := data.get(chargebox_id)) is None:
+            return
+        self._shown_read[chargebox_id] = self.next_read()
+        charges = dict(reading.charges)
+        occupied = set(reading.chargebox.occupied_connectors)
+        if charge is None:
+            charges.pop(connector, None)
+            occupied.discard(connector)
+        else:
+            charges[connector] = charge
+            occupied.add(connector)
+        self.data = ThorAccountData(
+            chargeboxes={
+                **data.chargeboxes,
+                chargebox_id: ThorData(
+                    chargebox=replace(
+                        reading.chargebox, occupied_connectors=frozenset(occupied)
+                    ),
+                    charges=charges,
+                ),
+            }
+        )
+        self.update_interval = self._interval(self.data)
         self.async_update_listeners()
 
     def _failure(self, err: ThorError) -> Exception:

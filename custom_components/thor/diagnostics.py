@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_BASE_URL
@@ -14,6 +14,7 @@ from .runtime import ThorConfigEntry
 
 TO_REDACT = {
     CONF_API_KEY,
+    CONF_WEBHOOK_ID,
     CONF_BASE_URL,
     "coordinates",
     "id_tag",
@@ -62,6 +63,7 @@ async def async_get_config_entry_diagnostics(
             "title": entry.title,
             "version": entry.version,
             "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "options": async_redact_data(dict(entry.options), TO_REDACT),
             "chargeboxes": [
                 {"title": subentry.title, **subentry.data}
                 for subentry in entry.subentries.values()
@@ -75,6 +77,15 @@ async def async_get_config_entry_diagnostics(
                 else None
             ),
             "listed_chargeboxes": len(coordinator.data.chargeboxes),
+        },
+        "push": {
+            "enabled": runtime.push.enabled,
+            "healthy": runtime.push.healthy,
+            "notifications_received": runtime.push.received,
+            "notifications_refused": runtime.push.rejected,
+            "last_notification": None
+            if runtime.push.last_notification is None
+            else runtime.push.last_notification.isoformat(),
         },
         "chargeboxes": {
             controller.chargebox_id: {

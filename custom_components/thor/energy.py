@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .coordinator import ThorAccountData, ThorData, ThorDataUpdateCoordinator
 from .thor_api import FinishedCharge, RunningCharge, ThorClient, ThorError
+from .thor_api.notifications import MetersNotification
 
 EVENT_CHARGING_STARTED: Final = "charging_started"
 EVENT_CHARGING_STOPPED: Final = "charging_stopped"
@@ -84,6 +85,8 @@ MAX_RANGE_DAYS: Final = 31
 KEEP_DAYS: Final = 3
 """Days a settled charge is remembered after the last reconciled day: long enough
 that no later read of the finished charges can count it again."""
+MEASURED_VALID: Final = timedelta(minutes=2)
+"""How long Thor's meter values are taken as the connector's power and currents."""
 MIN_POWER_INTERVAL: Final = timedelta(seconds=20)
 """Shortest time over which the charging power is estimated: the quick reads after a
 command come 1.5 s apart, and Thor's energy moves in steps."""
@@ -360,6 +363,9 @@ class ThorEnergyTracker:
             hass, STORAGE_VERSION, storage_key(entry.entry_id)
         )
         self._power: dict[tuple[str, int], float | None] = {}
+        self._measured: dict[tuple[str, int], datetime] = {}
+        """When Thor's meter values last gave a connector's power."""
+        self._currents: dict[tuple[str, int], dict[str, float]] = {}
         self._samples: dict[tuple[str, int], _PowerSample] = {}
         self._reading_finished = False
         self._last_finished_read: datetime | None = None
@@ -454,8 +460,55 @@ class ThorEnergyTracker:
     # --------------------------------------------------------------- readings
 
     def power(self, chargebox_id: str, connector: int) -> float | None:
-        """Return the estimated charging power of a connector (W), None if unknown."""
+        """Return the charging power of a connector (W), None if unknown.
+
+        Measured when Thor's meter values arrive (push), else estimated.
+        """
         return self._power.get((chargebox_id, connector), 0.0)
+
+    def measured(self, chargebox_id: str, connector: int) -> bool:
+        """Return whether the power shown is measured (recent meter values)."""
+        when = self._measured.get((chargebox_id, connector))
+        return when is not None and dt_util.utcnow() - when < MEASURED_VALID
+
+    def current(self, chargebox_id: str, connector: int, phase: str) -> float | None:
+        """Return the measured current of a phase (A), None without meter values."""
+        if not self.measured(chargebox_id, connector):
+            return None
+        return self._currents.get((chargebox_id, connector), {}).get(phase)
+
+    @callback
+    def push_meters(
+        self, chargebox_id: str, connector: int, meters: MetersNotification
+    ) -> None:
+        """Show the power and currents of Thor's meter values (push)."""
+        place = (chargebox_id, connector)
+        if meters.power is not None:
+            self._power[place] = round(meters.power, 1)
+            self._measured[place] = dt_util.utcnow()
+        if meters.currents:
+            # "L1-N" and "L1" are the same phase for a current.
+            self._currents[place] = {
+                phase.split("-")[0].upper(): value
+                for phase, value in meters.currents.items()
+            }
+            self._measured.setdefault(place, dt_util.utcnow())
+        async_dispatcher_send(self.hass, energy_signal(self.entry.entry_id))
+
+    @callback
+    def push_energy(
+        self, chargebox_id: str, charge: RunningCharge, energy: float
+    ) -> None:
+        """Count the energy a stop notification gives for a running charge (Wh)."""
+        meter = self.meters.get(chargebox_id)
+        key = charge_key(charge)
+        tracked = None if meter is None or key is None else meter.charges.get(key)
+        if meter is None or tracked is None or tracked.settled:
+            return
+        if energy > tracked.counted:
+            meter.add(tracked.connector, energy - tracked.counted)
+            tracked.counted = energy
+            self._changed()
 
     @callback
     def _on_update(self) -> None:
@@ -554,6 +607,10 @@ class ThorEnergyTracker:
         elapsed = now - base.time
         if elapsed < MIN_POWER_INTERVAL:
             return
+        if self.measured(chargebox_id, connector):
+            # Thor's meter values give the power: the estimate does not overwrite it.
+            self._samples[place] = _PowerSample(key=key, energy=energy, time=now)
+            return
         self._power[place] = round(
             (energy - base.energy) * 3600 / elapsed.total_seconds(), 1
         )
@@ -584,6 +641,8 @@ class ThorEnergyTracker:
                 # Not stored, so not a change: the entities read it on this update.
                 self._power[place] = 0.0
                 self._samples.pop(place, None)
+                self._measured.pop(place, None)
+                self._currents.pop(place, None)
         return changed
 
     def _report_overdue(

@@ -31,6 +31,7 @@ _REASONS: Final[dict[str, str]] = {
     FailureReason.STOP_FAILED: (
         "the stop was refused once the charge began; the charge goes on"
     ),
+    FailureReason.REJECTED: "the chargebox rejected it",
 }
 
 

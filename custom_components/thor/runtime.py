@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from .charge_control import ThorChargeController
 from .coordinator import ThorDataUpdateCoordinator
 from .energy import ThorEnergyTracker
+from .push import ThorPush
 from .store import ThorChargeStore
 from .thor_api import ThorClient
 
@@ -24,10 +25,13 @@ class ThorRuntimeData:
     coordinator: ThorDataUpdateCoordinator
     store: ThorChargeStore
     energy: ThorEnergyTracker
+    push: ThorPush
     controllers: dict[str, ThorChargeController]
     """The command controller of each configured chargebox, by subentry id."""
     settings: dict[str, Any]
     """The entry data it was set up with: a change needs a reload."""
+    options: dict[str, Any]
+    """The entry options it was set up with (push): a change needs a reload."""
 
     def controller_of(self, chargebox_id: str) -> ThorChargeController | None:
         """Return the controller of a chargebox, None if it is not configured."""

@@ -96,6 +96,17 @@ def _total(
     return _kwh(meter.total if connector == 0 else meter.totals.get(connector, 0.0))
 
 
+def _current(phase: str) -> Callable[[ThorEnergyTracker, str, int], float | None]:
+    """Return the measured current of a phase of a connector."""
+
+    def _value(
+        tracker: ThorEnergyTracker, chargebox_id: str, connector: int
+    ) -> float | None:
+        return tracker.current(chargebox_id, connector, phase)
+
+    return _value
+
+
 STARTED_BY_OPTIONS: Final = ["api", "local", "remote"]
 """Thor's charge modes: API (Home Assistant), RFID card at the box, Thor app."""
 
@@ -132,6 +143,20 @@ CONNECTOR_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
         value_fn=lambda tracker, chargebox_id, connector: tracker.power(
             chargebox_id, connector
         ),
+    ),
+    *(
+        ThorMeterSensorEntityDescription(
+            key=f"current_{phase.lower()}",
+            translation_key=f"current_{phase.lower()}",
+            device_class=SensorDeviceClass.CURRENT,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            suggested_display_precision=1,
+            # Only Thor's meter values (push) give it; it changes every few seconds.
+            entity_registry_enabled_default=False,
+            value_fn=_current(phase),
+        )
+        for phase in ("L1", "L2", "L3")
     ),
     ThorMeterSensorEntityDescription(
         key="last_session_energy",

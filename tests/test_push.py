@@ -1,0 +1,466 @@
+"""Push: Thor's notifications through the entry's webhook, polling as the fallback."""
+
+from datetime import timedelta
+import json
+import logging
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
+from custom_components.thor.const import CONF_PUSH, DOMAIN
+from custom_components.thor.coordinator import issue_id
+from custom_components.thor.push import PUSH_IDLE_INTERVAL
+from custom_components.thor.thor_api.notifications import MAX_NOTIFICATION_BYTES
+from thor_simulator import ThorSimulator
+
+from .conftest import (
+    account_entry,
+    async_poll,
+    async_setup_entry,
+    async_switch,
+    entity_state,
+    stored_id_tags,
+)
+
+WEBHOOK_ID = "thor-webhook-0123456789abcdef"
+SWITCH_1 = "switch.garage_connector_1_charging"
+OCCUPIED_1 = "binary_sensor.garage_connector_1_occupied"
+POWER_1 = "sensor.garage_connector_1_charging_power_estimated"
+CURRENT_L2 = "sensor.garage_connector_1_current_l2"
+EXTERNAL_URL = "https://home.example.com"
+
+
+@pytest.fixture
+def push_entry(simulator: ThorSimulator) -> MockConfigEntry:
+    """An account entry for the simulator's chargebox with push switched on."""
+    entry = account_entry(
+        (next(iter(simulator.chargeboxes)), "Garage"), base_url=simulator.base_url
+    )
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        version=entry.version,
+        data=dict(entry.data),
+        options={CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID},
+        subentries_data=[
+            {
+                "data": dict(subentry.data),
+                "subentry_type": subentry.subentry_type,
+                "title": subentry.title,
+                "unique_id": subentry.unique_id,
+            }
+            for subentry in entry.subentries.values()
+        ],
+    )
+
+
+def _our_log(caplog: pytest.LogCaptureFixture) -> str:
+    """Return what this integration logged (Home Assistant's webhook component logs
+    the id of every webhook it handles at debug level, whatever the integration)."""
+    return "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name.startswith("custom_components.thor")
+    )
+
+
+def _box(simulator: ThorSimulator) -> str:
+    return next(iter(simulator.chargeboxes))
+
+
+async def _post(
+    client: Any, body: dict[str, Any] | str | bytes, webhook_id: str = WEBHOOK_ID
+) -> int:
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    response = await client.post(f"/api/webhook/{webhook_id}", data=data)
+    return int(response.status)
+
+
+async def test_start_is_confirmed_by_the_notification(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A start notification confirms the pending start with no poll."""
+    simulator.start_delay = 30
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    await async_switch(hass, SWITCH_1, on=True)
+    (pending,) = simulator.pending_starts()
+    reads = len(simulator.requests)
+    assert (
+        await _post(
+            client,
+            {
+                "type": "start",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 1,
+                "id": pending["id_tag"],
+                "transaction_id": pending["transaction"],
+                "mode": "api",
+            },
+        )
+        == 200
+    )
+    await hass.async_block_till_done()
+    runtime = push_entry.runtime_data
+    assert runtime.controllers
+    assert all(
+        controller.pending(1) is None for controller in runtime.controllers.values()
+    )
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert entity_state(hass, OCCUPIED_1) == STATE_ON
+    assert len(simulator.requests) == reads  # Confirmed without a read.
+    (record,) = stored_id_tags(hass_storage, push_entry)
+    assert record["transaction"] == pending["transaction"]
+    assert record["confirmed"] is True
+    assert runtime.push.healthy
+
+
+async def test_rejected_start_is_reverted_at_once(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """A start the chargebox rejects is shown off at once, with thor_command_failed."""
+    simulator.start_delay = 30
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    failed: list[Event] = []
+    hass.bus.async_listen(EVENT_COMMAND_FAILED, failed.append)
+    await async_switch(hass, SWITCH_1, on=True)
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    (pending,) = simulator.pending_starts()
+    body = {
+        "type": "start",
+        "accepted": False,
+        "chargebox": _box(simulator),
+        "connector": 1,
+        "id": pending["id_tag"],
+        "transaction_id": 0,
+        "mode": "api",
+    }
+    assert await _post(client, body) == 200
+    assert await _post(client, body) == 200  # A duplicate changes nothing more.
+    await hass.async_block_till_done()
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert [(e.data["command"], e.data["reason"]) for e in failed] == [
+        ("start", "rejected")
+    ]
+
+
+async def test_app_start_becomes_stoppable(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The id_tag a start notification carries stops a charge started in the app."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_app_charge(box, 1)
+    tag = simulator.app_tag(box, 1)
+    assert (
+        await _post(
+            client,
+            {
+                "type": "start",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 1,
+                "id": tag,
+                "transaction_id": transaction,
+                "mode": "remote",
+            },
+        )
+        == 200
+    )
+    await hass.async_block_till_done()
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    await async_switch(hass, SWITCH_1, on=False)
+    await async_poll(hass, freezer, 2)
+    assert simulator.occupied_connectors(box) == []
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_stop_and_meter_values(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Meter values give the measured power and currents; a stop frees the connector."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_rfid_charge(box, 1, "04A1B2C3D4E5F6")
+    await async_poll(hass, freezer, 61)
+    assert entity_state(hass, OCCUPIED_1) == STATE_ON
+    meters = {
+        "type": "meters",
+        "chargebox": box,
+        "connector": 1,
+        "idTag": "04A1B2C3D4E5F6",
+        "kwh": 1200,
+        "meters": [
+            {"measurand": "Power.Active.Import", "uom": "W", "phase": p, "value": 3680}
+            for p in ("L1", "L2", "L3")
+        ]
+        + [{"measurand": "Current.Import", "uom": "A", "phase": "L2-N", "value": 16.0}],
+    }
+    assert await _post(client, meters) == 200
+    await hass.async_block_till_done()
+    assert float(entity_state(hass, POWER_1)) == 11040
+    assert float(entity_state(hass, CURRENT_L2)) == 16.0
+    # A poll does not replace the measured power with an estimate.
+    await async_poll(hass, freezer, 31)
+    assert float(entity_state(hass, POWER_1)) == 11040
+
+    assert (
+        await _post(
+            client,
+            {
+                "type": "stop_transaction",
+                "accepted": True,
+                "unlocked": False,
+                "chargebox": box,
+                "connector": 1,
+                "idTag": "04A1B2C3D4E5F6",
+                "transaction_id": transaction,
+                "kwh": 5000,
+                "time": 600,
+            },
+        )
+        == 200
+    )
+    await hass.async_block_till_done()
+    assert entity_state(hass, OCCUPIED_1) == STATE_OFF
+    assert float(entity_state(hass, POWER_1)) == 0
+    assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        json.dumps({"type": "start"}),
+        json.dumps({"type": "unknown", "chargebox": "x", "connector": 1}),
+        json.dumps({"type": "meters", "chargebox": "x", "connector": "one"}),
+        b"\xff\xfe",
+        "{" * 5000,
+    ],
+)
+@pytest.mark.usefixtures("simulator")
+async def test_invalid_bodies_are_refused(
+    hass: HomeAssistant,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    body: str | bytes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Anything but a notification gets 400, changes nothing, logs no secret."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    with caplog.at_level(logging.DEBUG):
+        assert await _post(client, body) == 400
+    assert not push_entry.runtime_data.push.healthy
+    assert WEBHOOK_ID not in _our_log(caplog)
+
+
+async def test_huge_and_foreign_bodies(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A huge body is refused; a chargebox not in the entry is ignored."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    huge = json.dumps({"type": "meters", "pad": "x" * (MAX_NOTIFICATION_BYTES + 10)})
+    assert await _post(client, huge) in (400, 413)
+    with caplog.at_level(logging.DEBUG):
+        assert (
+            await _post(
+                client,
+                {
+                    "type": "start",
+                    "accepted": True,
+                    "chargebox": "someone-else",
+                    "connector": 1,
+                    "id": "tag",
+                    "transaction_id": 5,
+                    "mode": "api",
+                },
+            )
+            == 200
+        )
+    await hass.async_block_till_done()
+    assert entity_state(hass, OCCUPIED_1) == STATE_OFF
+    assert not push_entry.runtime_data.push.healthy
+    assert "not configured" in _our_log(caplog)
+    assert WEBHOOK_ID not in _our_log(caplog)
+    # Another id than the entry's: Home Assistant's webhook answers, nothing changes.
+    await _post(client, {"type": "start"}, webhook_id="guess")
+
+
+async def test_polling_slows_and_comes_back_with_a_repair(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Idle polls every 5 minutes while notifications arrive; a missed one ends that."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    coordinator = push_entry.runtime_data.coordinator
+    transaction = simulator.start_rfid_charge(box, 2, "card")
+    assert (
+        await _post(
+            client,
+            {
+                "type": "start",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 2,
+                "id": "card",
+                "transaction_id": transaction,
+                "mode": "local",
+            },
+        )
+        == 200
+    )
+    simulator.end_charge(box, 2)
+    assert (
+        await _post(
+            client,
+            {
+                "type": "stop_transaction",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 2,
+                "idTag": "card",
+                "transaction_id": transaction,
+                "kwh": 0,
+                "time": 5,
+            },
+        )
+        == 200
+    )
+    await async_poll(hass, freezer, 61)
+    assert push_entry.runtime_data.push.healthy
+    assert coordinator.update_interval == PUSH_IDLE_INTERVAL
+
+    # A card starts a charge and no notification comes: polling sees it.
+    simulator.start_rfid_charge(box, 1, "card")
+    await async_poll(hass, freezer, PUSH_IDLE_INTERVAL.total_seconds() + 1)
+    for _ in range(3):
+        await async_poll(hass, freezer, 31)
+    issue_registry = ir.async_get(hass)
+    issue = issue_registry.async_get_issue(
+        DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
+    )
+    assert issue is not None
+    assert issue.translation_key == "push_not_arriving"
+    assert not push_entry.runtime_data.push.healthy
+    simulator.end_charge(box, 1)
+    await async_poll(hass, freezer, 31)
+    assert coordinator.update_interval == timedelta(seconds=60)
+
+    # Notifications again: the issue goes.
+    transaction = simulator.start_rfid_charge(box, 2, "card")
+    assert (
+        await _post(
+            client,
+            {
+                "type": "start",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 2,
+                "id": "card",
+                "transaction_id": transaction,
+                "mode": "local",
+            },
+        )
+        == 200
+    )
+    assert (
+        issue_registry.async_get_issue(
+            DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
+        )
+        is None
+    )
+
+
+async def test_options_flow_shows_the_address(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+) -> None:
+    """Push on: the external URL (or a cloudhook) is shown; no address: an error."""
+    await async_setup_entry(hass, sim_config_entry)
+    result = await hass.config_entries.options.async_init(sim_config_entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PUSH: True}
+    )
+    assert result["errors"] == {"base": "push_no_url"}
+
+    hass.config.external_url = EXTERNAL_URL
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PUSH: True}
+    )
+    assert result["step_id"] == "push"
+    url = result["description_placeholders"]["url"]
+    assert url.startswith(f"{EXTERNAL_URL}/api/webhook/")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    webhook_id = sim_config_entry.options[CONF_WEBHOOK_ID]
+    assert url.endswith(webhook_id)
+    assert sim_config_entry.runtime_data.push.enabled
+
+    # Through Home Assistant Cloud: a cloudhook; switched off, the id is kept.
+    with (
+        patch(
+            "homeassistant.components.cloud.async_active_subscription",
+            return_value=True,
+        ),
+        patch("homeassistant.components.cloud.async_is_logged_in", return_value=True),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            AsyncMock(return_value="https://hooks.nabu.casa/abc"),
+        ),
+    ):
+        result = await hass.config_entries.options.async_init(sim_config_entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PUSH: True}
+        )
+    assert result["description_placeholders"]["url"] == "https://hooks.nabu.casa/abc"
+    result = await hass.config_entries.options.async_init(sim_config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PUSH: False}
+    )
+    await hass.async_block_till_done()
+    assert sim_config_entry.options == {CONF_PUSH: False, CONF_WEBHOOK_ID: webhook_id}
+    assert not sim_config_entry.runtime_data.push.enabled
