@@ -464,3 +464,68 @@ async def test_options_flow_shows_the_address(
     await hass.async_block_till_done()
     assert sim_config_entry.options == {CONF_PUSH: False, CONF_WEBHOOK_ID: webhook_id}
     assert not sim_config_entry.runtime_data.push.enabled
+
+
+async def test_simulator_notifications_end_to_end(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The simulator's own notifications: a start, its meter values, a stop."""
+    simulator.start_delay = 5
+    simulator.stop_delay = 3
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    simulator.notification_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    simulator.configure_notifications(meter_interval=5)
+    runtime = push_entry.runtime_data
+    (controller,) = runtime.controllers.values()
+
+    await async_switch(hass, SWITCH_1, on=True)
+    freezer.tick(timedelta(seconds=5))
+    sent = await simulator.async_send_notifications()
+    await hass.async_block_till_done()
+    assert [body["type"] for body in sent] == ["start"]
+    assert controller.pending(1) is None  # Confirmed by the notification.
+    assert entity_state(hass, OCCUPIED_1) == STATE_ON
+
+    freezer.tick(timedelta(seconds=5))
+    sent = await simulator.async_send_notifications()
+    await hass.async_block_till_done()
+    assert [body["type"] for body in sent] == ["meters"]
+    assert abs(float(entity_state(hass, POWER_1)) - 22000) < 1  # Measured.
+
+    await async_switch(hass, SWITCH_1, on=False)
+    freezer.tick(timedelta(seconds=3))
+    sent = await simulator.async_send_notifications()
+    await hass.async_block_till_done()
+    assert "stop_transaction" in [body["type"] for body in sent]
+    assert controller.pending(1) is None
+    assert entity_state(hass, OCCUPIED_1) == STATE_OFF
+    assert runtime.push.healthy
+
+
+async def test_simulator_rejects_a_start(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A chargebox that rejects the start: reverted as soon as Thor says so."""
+    simulator.start_delay = 4
+    box = _box(simulator)
+    simulator.chargeboxes[box].reject_starts = True
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    simulator.notification_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    failed: list[Event] = []
+    hass.bus.async_listen(EVENT_COMMAND_FAILED, failed.append)
+    await async_switch(hass, SWITCH_1, on=True)
+    freezer.tick(timedelta(seconds=4))
+    await simulator.async_send_notifications()
+    await hass.async_block_till_done()
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert [e.data["reason"] for e in failed] == ["rejected"]
