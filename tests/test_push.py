@@ -7,6 +7,7 @@ from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import cloud
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -529,3 +530,116 @@ async def test_simulator_rejects_a_start(
     await hass.async_block_till_done()
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert [e.data["reason"] for e in failed] == ["rejected"]
+
+
+async def test_cloudhook_follows_cloud_and_the_entry(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+) -> None:
+    """With Cloud: the cloudhook is re-created when Cloud connects, deleted with the entry."""
+    listeners: list[Any] = []
+    created = AsyncMock(return_value="https://hooks.nabu.casa/abc")
+    deleted = AsyncMock()
+    with (
+        patch(
+            "homeassistant.components.cloud.async_active_subscription",
+            return_value=True,
+        ),
+        patch("homeassistant.components.cloud.async_is_logged_in", return_value=True),
+        patch(
+            "homeassistant.components.cloud.async_listen_connection_change",
+            side_effect=lambda _hass, listener: (
+                listeners.append(listener) or (lambda: None)
+            ),
+        ),
+        patch("homeassistant.components.cloud.async_get_or_create_cloudhook", created),
+        patch("homeassistant.components.cloud.async_delete_cloudhook", deleted),
+    ):
+        await async_setup_entry(hass, push_entry)
+        (listener,) = listeners
+        await listener(cloud.CloudConnectionState.CLOUD_DISCONNECTED)
+        created.assert_not_awaited()
+        await listener(cloud.CloudConnectionState.CLOUD_CONNECTED)
+        created.assert_awaited_once_with(hass, WEBHOOK_ID)
+        assert await hass.config_entries.async_remove(push_entry.entry_id)
+        await hass.async_block_till_done()
+        deleted.assert_awaited_once_with(hass, WEBHOOK_ID)
+
+
+async def test_notifications_that_change_nothing(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An unlock, a stop replayed for an older charge, late meters change nothing."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_rfid_charge(box, 1, "card")
+    await async_poll(hass, freezer, 61)
+    assert entity_state(hass, OCCUPIED_1) == STATE_ON
+    stop = {
+        "type": "stop_transaction",
+        "chargebox": box,
+        "connector": 1,
+        "idTag": "card",
+        "kwh": 100,
+        "time": 60,
+    }
+    for body in (
+        {**stop, "accepted": False, "unlocked": True, "idTag": "", "transaction_id": 0},
+        {**stop, "accepted": True, "transaction_id": transaction - 1},
+        {
+            "type": "meters",
+            "chargebox": box,
+            "connector": 2,
+            "kwh": 5,
+            "meters": [{"measurand": "Power.Active.Import", "value": 7}],
+        },
+    ):
+        assert await _post(client, body) == 200
+    await hass.async_block_till_done()
+    assert entity_state(hass, OCCUPIED_1) == STATE_ON
+    assert entity_state(hass, "binary_sensor.garage_connector_2_occupied") == STATE_OFF
+
+
+async def test_a_missing_stop_notification_is_noticed(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge announced by a notification that polling sees ended, with no stop."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_rfid_charge(box, 1, "card")
+    assert (
+        await _post(
+            client,
+            {
+                "type": "start",
+                "accepted": True,
+                "chargebox": box,
+                "connector": 1,
+                "id": "card",
+                "transaction_id": transaction,
+                "mode": "local",
+            },
+        )
+        == 200
+    )
+    await async_poll(hass, freezer, 31)
+    simulator.end_charge(box, 1)  # No stop notification follows.
+    await async_poll(hass, freezer, 31)
+    assert push_entry.runtime_data.push.healthy
+    # The next (slow) idle poll, more than a minute later, notices it.
+    await async_poll(hass, freezer, PUSH_IDLE_INTERVAL.total_seconds() + 1)
+    assert not push_entry.runtime_data.push.healthy
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
+    )
