@@ -643,3 +643,46 @@ async def test_a_missing_stop_notification_is_noticed(
     assert ir.async_get(hass).async_get_issue(
         DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
     )
+
+
+async def test_rejected_stop_is_reverted_at_once(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop the chargebox rejects: the switch shows on again at once."""
+    simulator.stop_delay = 30
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_rfid_charge(box, 1, "card")
+    await async_poll(hass, freezer, 61)
+    failed: list[Event] = []
+    hass.bus.async_listen(EVENT_COMMAND_FAILED, failed.append)
+    await async_switch(hass, SWITCH_1, on=False)
+    assert entity_state(hass, SWITCH_1) == STATE_OFF
+    assert (
+        await _post(
+            client,
+            {
+                "type": "stop_transaction",
+                "msg": "stop",
+                "accepted": False,
+                "unlocked": False,
+                "chargebox": box,
+                "connector": 1,
+                "idTag": "card",
+                "transaction_id": transaction,
+                "energy": 0,
+                "time": 0,
+            },
+        )
+        == 200
+    )
+    await hass.async_block_till_done()
+    assert entity_state(hass, SWITCH_1) == STATE_ON
+    assert [(e.data["command"], e.data["reason"]) for e in failed] == [
+        ("stop", "rejected")
+    ]
