@@ -686,3 +686,36 @@ async def test_rejected_stop_is_reverted_at_once(
     assert [(e.data["command"], e.data["reason"]) for e in failed] == [
         ("stop", "rejected")
     ]
+
+
+async def test_simulator_stops_sending(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The simulator stops notifying: polling comes back and the repair shows."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    simulator.notification_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    box = _box(simulator)
+    coordinator = push_entry.runtime_data.coordinator
+    simulator.start_rfid_charge(box, 2, "card")
+    await simulator.async_send_notifications()
+    simulator.end_charge(box, 2)
+    await simulator.async_send_notifications()
+    await async_poll(hass, freezer, 61)
+    assert coordinator.update_interval == PUSH_IDLE_INTERVAL
+
+    simulator.configure_notifications(enabled=False)
+    simulator.start_rfid_charge(box, 1, "card")
+    await async_poll(hass, freezer, PUSH_IDLE_INTERVAL.total_seconds() + 1)
+    for _ in range(3):
+        await async_poll(hass, freezer, 31)
+    assert ir.async_get(hass).async_get_issue(
+        DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
+    )
+    simulator.end_charge(box, 1)
+    await async_poll(hass, freezer, 31)
+    assert coordinator.update_interval == timedelta(seconds=60)
