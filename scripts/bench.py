@@ -20,6 +20,16 @@ start delay d (default 1, 3, 6 and 11 s) and the time from the turn_on call's an
 until the connector's "occupied" binary sensor is on is measured (goal: d + 2 s), and
 the same for turn_off with the stop delay set to d.
 
+Last, push: Home Assistant's external URL is set to its own address, push is switched
+on in the entry's options flow (REST) and the simulator's notifications are sent to the
+address the flow shows; then
+
+4. the confirmations are timed again with push (goal: d + 0.5 s), and
+5. requests per idle hour with push (goal: 12 at most, an idle interval of >= 300 s):
+   the time between two natural idle polls (nothing forced; about 5½ minutes), or with
+   --quick (or --no-natural) the coordinator's update_interval from the entry's
+   diagnostics (GET /api/diagnostics/config_entry/{entry_id}), with push.healthy.
+
 Prints the figures beside their goals, exits 0 when all are met, 1 when one is missed,
 2 when the setup fails. Every process is stopped on exit, Ctrl-C included.
 """
@@ -66,14 +76,24 @@ IDLE_GOAL = 1
 CHARGING_GOAL = 2
 CONFIRM_SLACK = 2.0
 """Seconds a command may take to confirm beyond the simulator's delay."""
+PUSH_CONFIRM_SLACK = 0.5
+"""The same with push: a notification confirms the command."""
+PUSH_IDLE_INTERVAL = 300.0
+"""Seconds: the integration's declared idle poll interval while notifications arrive."""
+PUSH_HOUR_GOAL = 12
+"""Requests per idle hour with push."""
+SETTLE_PUSH = 65.0
+"""Seconds waited before the idle measurement with push: the finished-charges read
+of the last charge is due (at most one a minute)."""
 
 SECTIONS = (
     "setup: requests from an entry reload until loaded and quiet",
     "idle: requests per poll (forced polls)",
     "charging: requests per poll while one connector charges",
     "confirmation: switch call answered -> occupied sensor (start/stop delay d)",
+    "push: notifications on (options flow), confirmation and requests per idle hour",
 )
-SETUP, IDLE, CHARGING, CONFIRM = SECTIONS
+SETUP, IDLE, CHARGING, CONFIRM, PUSH = SECTIONS
 
 
 def log(message: str) -> None:
@@ -658,11 +678,19 @@ class Bench:
             return time.monotonic() - started, err.body[:200]
         return time.monotonic() - started, None
 
-    def confirm(self, delay: float, box: Chargebox, connector: int) -> None:
+    def confirm(
+        self,
+        delay: float,
+        box: Chargebox,
+        connector: int,
+        *,
+        section: str = CONFIRM,
+        slack: float = CONFIRM_SLACK,
+    ) -> None:
         """Turn a switch on, then off, with the simulator's delays at `delay`."""
         switch, occupied = box.switches[connector], box.occupied[connector]
         self.sim.settings(start_delay=delay, stop_delay=delay)
-        goal = delay + CONFIRM_SLACK
+        goal = delay + slack
         for service, wanted, direction in (
             ("turn_on", "on", "start"),
             ("turn_off", "off", "stop"),
@@ -673,7 +701,7 @@ class Bench:
             self.call_seconds = max(self.call_seconds, took)
             if error is not None:
                 log(f"{switch} {service} failed: {error}")
-                self.add(CONFIRM, label, "refused", f"<= {goal:g} s", False)
+                self.add(section, label, "refused", f"<= {goal:g} s", False)
                 return
             seconds = self.wait_state(occupied, wanted, delay + 30)
             counts = self.sim.counts() - before
@@ -683,7 +711,7 @@ class Bench:
                 f"{wanted} {shown} later; requests: {paths_text(counts)}"
             )
             self.add(
-                CONFIRM,
+                section,
                 label,
                 shown,
                 f"<= {goal:g} s",
@@ -698,7 +726,7 @@ class Bench:
         )
         self.wait_requests(self.sim.counts(), first=SETTLE_QUIET, quiet=SETTLE_QUIET)
 
-    def measure_confirmations(self, size: int) -> None:
+    def measure_confirmations(self, size: int, *, push: bool = False) -> None:
         """Time the start and the stop confirmations at each delay."""
         # One connector per run, never the same twice in a row: the simulator (like
         # Thor) refuses a second start on a connector within 5 s.
@@ -711,11 +739,143 @@ class Bench:
             connectors = connectors[1:] + connectors[:1]  # box 1 charged last
         for run, delay in enumerate(self.args.delays):
             box, number = connectors[run % len(connectors)]
-            log(f"N={size}: start delay {delay:g} s on {box.alias} connector {number}")
-            self.confirm(delay, box, number)
-        self.add(
-            CONFIRM, "longest switch call (not counted)", f"{self.call_seconds:.2f} s"
+            log(
+                f"N={size}: start delay {delay:g} s on {box.alias} connector {number}"
+                + (" (push)" if push else "")
+            )
+            if push:
+                self.confirm(delay, box, number, section=PUSH, slack=PUSH_CONFIRM_SLACK)
+            else:
+                self.confirm(delay, box, number)
+        if not push:
+            self.add(
+                CONFIRM,
+                "longest switch call (not counted)",
+                f"{self.call_seconds:.2f} s",
+            )
+
+    def enable_push(self, size: int) -> None:
+        """Switch push on (options flow) and send the simulator's notifications there."""
+        if self.entry_id is None:
+            raise thor_dev.DevError("no Thor entry to switch push on")
+        self.ha.set_external_url(self.ha.url)
+        url = self.ha.enable_push(self.entry_id)
+        log(f"N={size}: push switched on in the options flow; the entry reloads")
+        self.settle("the Thor entry with push on")
+        self.last_force = 0.0
+        self.sim.admin(
+            "POST",
+            "/notifications",
+            {"url": url, "meter_interval": 5, "enabled": True},
         )
+        log(f"N={size}: the simulator's notifications go to the webhook address shown")
+
+    def push_diagnostics(self) -> tuple[float | None, bool, int]:
+        """Return update_interval (s), push.healthy and notifications received."""
+        if self.entry_id is None:
+            raise thor_dev.DevError("no Thor entry to read the diagnostics of")
+        data = self.ha.diagnostics(self.entry_id)
+        coordinator: dict[str, Any] = data.get("coordinator") or {}
+        push: dict[str, Any] = data.get("push") or {}
+        interval = coordinator.get("update_interval")
+        return (
+            None if interval is None else float(interval),
+            bool(push.get("healthy")),
+            int(push.get("notifications_received") or 0),
+        )
+
+    def measure_push_idle(self, size: int, natural: bool) -> None:
+        """Requests per idle hour with push: the natural idle interval, or diagnostics."""
+        interval, healthy, received = self.push_diagnostics()
+        shown = "none" if interval is None else f"{interval:.0f} s"
+        log(
+            f"N={size}: diagnostics: update_interval {shown}, push healthy {healthy}, "
+            f"{received} notifications received"
+        )
+        self.add(
+            PUSH,
+            "diagnostics: push.healthy",
+            str(healthy).lower(),
+            "true",
+            healthy,
+        )
+        self.add(
+            PUSH,
+            "diagnostics: coordinator.update_interval",
+            shown,
+            f">= {PUSH_IDLE_INTERVAL:.0f} s",
+            interval is not None and interval >= PUSH_IDLE_INTERVAL,
+        )
+        per_poll = max(self.idle_per_poll.values(), default=IDLE_GOAL)
+        source = "diagnostics"
+        if natural:
+            # Nothing forced: the first natural poll may still follow the interval of
+            # the last charging or confirmation poll; the one after it shows the
+            # idle interval with push.
+            expected = PUSH_IDLE_INTERVAL
+            # Settle first: the charges of the confirmations still cost a read of the
+            # finished charges (at most one a minute, at the next reading) and of the
+            # running charges (until their id_tags are forgotten). An hour after a
+            # charge pays them once; a steady idle hour does not.
+            log(f"N={size}: settling for {SETTLE_PUSH:.0f} s, then two forced polls")
+            time.sleep(SETTLE_PUSH)
+            self.forced_polls(size, "settling", 2)
+            log(
+                f"N={size}: waiting for two natural idle polls with push "
+                f"(the second about {expected:.0f} s after the first)"
+            )
+            first = self.natural_poll(time.monotonic(), expected)
+            second = None
+            if first is not None:
+                # Not counted per idle hour: it may still read the running charges
+                # for the last command (the charge controller's watch).
+                log(f"N={size}: natural idle poll: {paths_text(first[1].counts)}")
+                second = self.natural_poll(first[1].ended, expected)
+            if second is None:
+                self.add(PUSH, "natural idle poll with push", "none", "two", False)
+                return
+            measured, poll = second
+            log(
+                f"N={size}: the next natural idle poll after {measured:.1f} s: "
+                f"{paths_text(poll.counts)}"
+            )
+            per_poll = max(per_poll, poll.total)
+            interval = measured
+            source = "two natural polls"
+            self.add(
+                PUSH,
+                f"N={size:<3} idle interval (natural polls)",
+                f"{measured:.1f} s",
+                f">= {PUSH_IDLE_INTERVAL:.0f} s",
+                # Measured from the previous poll's last request to this one's first
+                # (sampled every 0.1 s): a second's leeway.
+                measured >= PUSH_IDLE_INTERVAL - 1,
+            )
+        if interval is None or interval <= 0:
+            return
+        per_hour = per_poll * 3600 / interval
+        self.add(PUSH, f"per hour: idle interval from {source}", f"{interval:.1f} s")
+        self.add(
+            PUSH,
+            f"N={size:<3} requests per idle hour",
+            f"{per_hour:.0f}",
+            f"<= {PUSH_HOUR_GOAL}",
+            round(per_hour) <= PUSH_HOUR_GOAL,
+        )
+
+    def measure_push(self, size: int) -> None:
+        """Switch push on; time the confirmations and measure the idle requests."""
+        self.enable_push(size)
+        if self.args.delays:
+            self.measure_confirmations(size, push=True)
+        else:
+            # A notification must have come for push to count as healthy.
+            box = self.boxes[0]
+            self.sim.rfid_start(box.id, 1)
+            self.wait_state(box.occupied[1], "on", 30)
+            self.sim.end_charge(box.id, 1)
+            self.wait_state(box.occupied[1], "off", 30)
+        self.measure_push_idle(size, self.args.natural)
 
     def run(self) -> None:
         """Measure at every size, then the confirmations at the largest."""
@@ -730,6 +890,8 @@ class Bench:
         self.per_idle_hour()
         if self.args.delays:
             self.measure_confirmations(sizes[-1])
+        if self.args.push:
+            self.measure_push(sizes[-1])
 
 
 def pick(
@@ -835,8 +997,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--natural",
         action=argparse.BooleanOptionalAction,
-        help="wait for a natural idle and charging poll at the largest N "
-        "(default: on, off with --quick)",
+        help="wait for a natural idle and charging poll at the largest N, and for "
+        "two natural idle polls with push (default: on, off with --quick)",
+    )
+    parser.add_argument(
+        "--push",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="last, with push switched on: the confirmations again and the requests "
+        "per idle hour (default: on)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary config dir and logs"

@@ -19,7 +19,14 @@ config/configuration.yaml), then drives Debian's chromium with Playwright:
    Settings > Dashboards > Energy, "Add device" under "Individual electrical devices"
    with Garage's "Energy delivered" statistic picked, saved and listed; the Energy
    validation accepts it once the recorder has compiled its first statistics (every
-   5 minutes: this waits up to 5 minutes after step 1); the Energy dashboard shows it.
+   5 minutes: this waits up to 5 minutes after step 1); the Energy dashboard shows it;
+6. a start Thor never answers: the event entity and the logbook say so;
+7. push: Home Assistant gets its own address as external URL (websocket API); on the
+   integration page, Configure on the account entry, "Receive Thor's notifications"
+   ticked, Submit: the dialog shows the webhook address (screenshot), Submit; the
+   simulator's notifications go to that address (admin API); on Garage's device page,
+   charging on: "Connector 1 charging power (estimated)" shows the measured power of
+   the meter-value notifications (22 kW); charging off again.
 
 Screenshots of every step go to artifacts/browser/ (with Home Assistant's and the
 simulator's logs); --update-readme-screenshot copies the device page to
@@ -85,6 +92,13 @@ OCCUPIED = "Connector 1 occupied"
 METER = "Energy delivered"
 """The chargebox's lifetime meter (its device page row, its statistic's name)."""
 LAST_SESSION = "Connector 1 last session energy"
+POWER = "Connector 1 charging power (estimated)"
+"""With push, the power measured by the meter values (Garage's connector: 22 kW)."""
+MEASURED_POWER = re.compile(
+    r"^22(?:[,.\u202f\u00a0 ]?000(?:\.0+)?\s*W|(?:\.0+)?\s*kW)$"
+)
+PUSH_OPTION = "Receive Thor's notifications"
+WEBHOOK_URL = re.compile(r"https?://\S+/api/webhook/[0-9A-Za-z_-]+")
 DEVICES_SECTION = "Individual electrical devices"
 PAYMENT_ERROR = re.compile(
     r"refused to start a charge on Garage.*payment type is not Free"
@@ -741,6 +755,87 @@ def failure_in_logbook(run: Run) -> None:
     print(f"  logbook: {entry.inner_text().strip()}", flush=True)
 
 
+def enable_push_in_options(run: Run) -> str:
+    """Configure on the account entry: tick push, see the address, Submit; return it."""
+    page = run.page
+    run.goto("/config/integrations/integration/thor")
+    row = account_row(page)
+    expect(row).to_be_visible(timeout=UI)
+    row.get_by_role("button", name="Configure").first.click()
+    dialog = page.locator("dialog-data-entry-flow")
+    expect(dialog.get_by_text(PUSH_OPTION)).to_be_visible(timeout=UI)
+    # The visible box of ha-checkbox takes the click, not its inner <input>.
+    dialog.locator("ha-checkbox").first.click()
+    expect(page.get_by_role("checkbox", name=PUSH_OPTION)).to_be_checked(timeout=UI)
+    page.get_by_role("button", name="Submit").click()
+    address = dialog.locator("code", has_text="/api/webhook/").first
+    expect(address).to_be_visible(timeout=UI)
+    found = WEBHOOK_URL.search("".join(address.inner_text().split()))
+    if found is None or not found.group(0).startswith(run.ha_url):
+        raise AssertionError(
+            f"the dialog shows no webhook address of {run.ha_url}: "
+            f"{address.inner_text()[: len(run.ha_url) + 14]}..."
+        )
+    page.wait_for_timeout(600)  # the dialog's animation
+    run.shot("push-address-shown")
+    page.get_by_role("button", name="Submit").click()
+    finish = page.get_by_role("button", name="Finish")
+    expect(finish).to_be_visible(timeout=UI)
+    finish.click()
+    expect(finish).to_be_hidden(timeout=UI)
+    return found.group(0)
+
+
+def push_live_power(run: Run) -> None:
+    """Push on through the options flow; a charge shows the measured power."""
+    page = run.page
+    # The options flow needs an address Thor could reach: here the instance's own.
+    run.ha.set_external_url(run.ha_url)
+    box_id = chargebox_id(run, CHARGEBOX)
+    # Step 6's start was never answered: make sure no charge runs on the connector.
+    running = [
+        charge
+        for charge in run.simulator.state().get("running", [])
+        if charge.get("chargebox") == box_id and charge.get("connector") == 1
+    ]
+    if running:
+        thor_dev.http(
+            "POST",
+            f"{run.simulator.admin_url}/chargeboxes/{box_id}/end_charge",
+            json_body={"connector": 1},
+        )
+    url = enable_push_in_options(run)
+    print("  the options dialog shows the webhook address (…/api/webhook/…)")
+    check_account(run, [CHARGEBOX, OTHER_CHARGEBOX, LATER_CHARGEBOX])
+    run.simulator.set_notifications(url)
+    open_device_page(run)
+    wait_until(
+        f"{OCCUPIED} shows Off", lambda: row_state(page, OCCUPIED) == "Off", STATE
+    )
+    toggle = charging_toggle(page)
+    expect(toggle.state).not_to_be_checked(timeout=UI)
+    toggle.click()
+    expect(toggle.state).to_be_checked(timeout=UI)
+
+    def power() -> str:
+        return entity_rows(page).get(POWER, "")
+
+    wait_until(
+        f"{POWER} shows the measured 22 kW",
+        lambda: bool(MEASURED_POWER.match(power())),
+        STATE,
+    )
+    print(f"  {POWER}: {power()}", flush=True)
+    entity_row(page, POWER).scroll_into_view_if_needed()
+    run.shot("push-measured-power")
+    toggle = charging_toggle(page)
+    toggle.click()
+    expect(toggle.state).not_to_be_checked(timeout=STATE)
+    wait_until(
+        f"{OCCUPIED} shows Off", lambda: row_state(page, OCCUPIED) == "Off", STATE
+    )
+
+
 def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
     """Run the steps in a fresh browser context."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
@@ -768,6 +863,12 @@ def scenario(browser: Browser, run_: list[Run], setup: dict[str, Any]) -> None:
         add_energy_device(run, meter)
     with step(run_, "6. a start Thor never answers: event entity and logbook"):
         failure_in_logbook(run)
+    with step(
+        run_,
+        "7. push: switch on Thor's notifications in the entry's options (the address "
+        "is shown), start a charge: live power",
+    ):
+        push_live_power(run)
     context.close()
 
 

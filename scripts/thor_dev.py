@@ -7,22 +7,29 @@ adds the Thor integration through the real config flows: one account entry with 
 chargeboxes picked in its multi-select, a chargebox added later through the entry's
 "Add chargebox" subentry flow, the entry re-pointed at a moved simulator through its
 reconfigure flow. On a new instance, the simulator's admin API gives the chargeboxes
-a few finished charges that their energy meters count. Only the standard library is
-used, so it runs on the project's .venv Python without anything more.
+a few finished charges that their energy meters count. Home Assistant's external URL
+is set to its own address (websocket `config/core/update`), push is switched on in the
+entry's options flow (unless --no-push) and the simulator's notifications are sent to
+the webhook address that flow shows (admin API). Only the standard library is used (a
+minimal websocket client included), so it runs on the project's .venv Python without
+anything more.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 from collections.abc import Callable, Iterator, Sequence
 import contextlib
 from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
+import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -220,6 +227,105 @@ def wait_for(
         time.sleep(interval)
 
 
+def _ws_read_exact(sock: socket.socket, size: int) -> bytes:
+    """Read exactly `size` bytes from a socket."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise DevError("the websocket connection closed")
+        data += chunk
+    return data
+
+
+def _ws_send(sock: socket.socket, message: dict[str, Any]) -> None:
+    """Send a JSON text frame (masked, as a client must)."""
+    payload = json.dumps(message).encode()
+    header = bytes([0x81])
+    if len(payload) < 126:
+        header += bytes([0x80 | len(payload)])
+    elif len(payload) < 1 << 16:
+        header += bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+    else:
+        header += bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
+    mask = secrets.token_bytes(4)
+    masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    sock.sendall(header + mask + masked)
+
+
+def _ws_receive(sock: socket.socket) -> Any:
+    """Return the next JSON text message (pings answered, fragments joined)."""
+    message = b""
+    while True:
+        first, second = _ws_read_exact(sock, 2)
+        size = second & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", _ws_read_exact(sock, 2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", _ws_read_exact(sock, 8))[0]
+        mask = _ws_read_exact(sock, 4) if second & 0x80 else b""
+        payload = _ws_read_exact(sock, size)
+        if mask:
+            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        opcode = first & 0x0F
+        if opcode == 0x8:
+            raise DevError("the websocket connection was closed by Home Assistant")
+        if opcode == 0x9:  # ping: answer with a masked pong
+            pong_mask = secrets.token_bytes(4)
+            body = bytes(b ^ pong_mask[i % 4] for i, b in enumerate(payload))
+            sock.sendall(bytes([0x8A, 0x80 | len(body)]) + pong_mask + body)
+            continue
+        if opcode in (0x0, 0x1):
+            message += payload
+            if first & 0x80:
+                return json.loads(message)
+
+
+def websocket_command(
+    base_url: str, token: str, command: dict[str, Any], timeout: float = 30
+) -> Any:
+    """Send one command over Home Assistant's websocket API; return its result.
+
+    A minimal client (standard library only): authenticate, send `command` with id 1,
+    return the `result` of its answer or raise DevError with its error.
+    """
+    parts = urllib.parse.urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        sock.sendall(
+            (
+                "GET /api/websocket HTTP/1.1\r\n"
+                f"Host: {host}:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(1)
+            if not chunk:
+                raise DevError("the websocket handshake was cut off")
+            answer += chunk
+        if b" 101 " not in answer.split(b"\r\n", 1)[0]:
+            raise DevError(f"the websocket handshake failed: {answer[:200]!r}")
+        _ws_receive(sock)  # auth_required
+        _ws_send(sock, {"type": "auth", "access_token": token})
+        auth = _ws_receive(sock)
+        if auth.get("type") != "auth_ok":
+            raise DevError(f"websocket authentication failed: {auth.get('type')}")
+        _ws_send(sock, {**command, "id": 1})
+        while True:
+            reply = _ws_receive(sock)
+            if reply.get("id") == 1 and reply.get("type") == "result":
+                break
+        if not reply.get("success"):
+            raise DevError(
+                f"websocket command {command.get('type')} failed: {reply.get('error')}"
+            )
+        return reply.get("result")
+
+
 # --- the simulator ---------------------------------------------------------------
 
 
@@ -286,6 +392,20 @@ class SimulatorInfo:
             },
         )
         return charge
+
+    def set_notifications(
+        self, url: str | None, *, meter_interval: float = 5, enabled: bool = True
+    ) -> Any:
+        """Point Thor's notifications at `url` (POST /_simulator/notifications)."""
+        return http(
+            "POST",
+            f"{self.admin_url}/notifications",
+            json_body={
+                "url": url,
+                "meter_interval": meter_interval,
+                "enabled": enabled,
+            },
+        )
 
     def set_faults(self, **faults: Any) -> Any:
         """Inject API faults (POST /_simulator/faults), e.g. drop_connection=True."""
@@ -764,6 +884,74 @@ class HomeAssistant:
                 self._drop_flow(flow["flow_id"])
             raise DevError(f"reconfiguring the Thor entry failed: {done}")
 
+    def websocket(self, command: dict[str, Any]) -> Any:
+        """Send one command over the websocket API (logged in); return its result."""
+        if not self.token:
+            raise DevError("not logged in to Home Assistant")
+        return websocket_command(self.url, self.token, command)
+
+    def set_external_url(self, url: str) -> None:
+        """Set Home Assistant's external URL (websocket config/core/update).
+
+        Kept in .storage/core.config; the Thor options flow needs one (or Home
+        Assistant Cloud) to give the webhook's address.
+        """
+        if self.request("GET", "/api/config").get("external_url") == url:
+            return
+        self.websocket({"type": "config/core/update", "external_url": url})
+
+    def enable_push(self, entry_id: str) -> str:
+        """Switch push on in an entry's options flow; return the address it shows.
+
+        The entry reloads with options {"push": true, "webhook_id": ...}; the address
+        stays the same when push was on already (the webhook id is kept).
+        """
+        flow: dict[str, Any] = self.request(
+            "POST",
+            "/api/config/config_entries/options/flow",
+            json_body={"handler": entry_id},
+        )
+        if flow.get("type") != "form" or flow.get("step_id") != "init":
+            raise DevError(f"the Thor options flow did not start: {flow}")
+        flow_id = flow["flow_id"]
+        path = f"/api/config/config_entries/options/flow/{flow_id}"
+        step: dict[str, Any] = self.request("POST", path, json_body={"push": True})
+        if step.get("type") != "form" or step.get("step_id") != "push":
+            with contextlib.suppress(HttpError):
+                self.request("DELETE", path)
+            raise DevError(
+                f"the Thor options flow did not switch push on: {step.get('errors') or step}"
+            )
+        url = str((step.get("description_placeholders") or {}).get("url") or "")
+        done: dict[str, Any] = self.request("POST", path, json_body={})
+        if done.get("type") != "create_entry":
+            raise DevError(f"the Thor options flow did not finish: {done}")
+        if not url:
+            raise DevError("the Thor options flow showed no webhook address")
+        return url
+
+    def disable_push(self, entry_id: str) -> None:
+        """Switch push off in an entry's options flow (the webhook id is kept)."""
+        flow: dict[str, Any] = self.request(
+            "POST",
+            "/api/config/config_entries/options/flow",
+            json_body={"handler": entry_id},
+        )
+        path = f"/api/config/config_entries/options/flow/{flow['flow_id']}"
+        done: dict[str, Any] = self.request("POST", path, json_body={"push": False})
+        if done.get("type") != "create_entry":
+            with contextlib.suppress(HttpError):
+                self.request("DELETE", path)
+            raise DevError(f"the Thor options flow did not switch push off: {done}")
+
+    def diagnostics(self, entry_id: str) -> dict[str, Any]:
+        """Return the Thor entry's diagnostics (their `data`)."""
+        answer: dict[str, Any] = self.request(
+            "GET", f"/api/diagnostics/config_entry/{entry_id}"
+        )
+        data: dict[str, Any] = answer.get("data", answer)
+        return data
+
     def reload_entry(self, entry_id: str) -> None:
         """Reload a config entry (unload and set up again)."""
         self.request("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
@@ -1048,6 +1236,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "and add the integration yourself in the UI",
     )
     parser.add_argument(
+        "--no-push",
+        action="store_true",
+        help="leave push off: no notifications from the simulator, polling only "
+        "(default: switched on in the Thor entry's options, the simulator's "
+        "notifications sent to the address it shows)",
+    )
+    parser.add_argument(
         "--exit-when-ready",
         action="store_true",
         help="stop Home Assistant and the simulator as soon as the instance is ready "
@@ -1102,6 +1297,7 @@ def develop(args: argparse.Namespace) -> int:
         steps = ha.wait_until_up(hass_service)
         log(f"Home Assistant answers ({time.monotonic() - started:.0f} s)")
         thor = ThorSetup()
+        push = ""
         if not args.empty:
             if steps:
                 log(f"onboarding: owner {state['username']!r}")
@@ -1133,6 +1329,9 @@ def develop(args: argparse.Namespace) -> int:
                         )
                         state["history_added"] = True
             save_state(config_dir, state)
+            push = set_up_push(
+                ha, ha_url, simulator, thor, no_push=args.no_push, services=services
+            )
         meters: list[EnergyMeter] = []
         if thor.devices:
             with contextlib.suppress(DevError, OSError):
@@ -1146,6 +1345,7 @@ def develop(args: argparse.Namespace) -> int:
             meters=meters,
             config_dir=config_dir,
             started=started,
+            push=push,
         )
         if args.exit_when_ready:
             log("--exit-when-ready: stopping")
@@ -1277,6 +1477,63 @@ def add_integration(
         devices = ha.thor_devices()
         log(f"warning: {err}; {len(devices)} of {expected} devices")
     return ThorSetup(entries, list(devices))
+
+
+def set_up_push(
+    ha: HomeAssistant,
+    ha_url: str,
+    simulator: SimulatorInfo | None,
+    thor: ThorSetup,
+    *,
+    no_push: bool,
+    services: Sequence[Service] = (),
+) -> str:
+    """Give Home Assistant its external URL; switch push on; return the status line.
+
+    The external URL is the instance's own address, so the options flow of the Thor
+    entry can show a webhook address. Unless `no_push`, push is switched on through
+    that options flow (the entry reloads) and the simulator's notifications go to the
+    address it showed. A real Thor account cannot reach a loopback address: push is
+    left as it is then.
+    """
+    try:
+        ha.set_external_url(ha_url)
+    except (DevError, OSError) as err:
+        log(f"warning: cannot set Home Assistant's external URL: {err}")
+        return "off (Home Assistant has no external URL)"
+    if no_push:
+        if simulator is not None:
+            with contextlib.suppress(DevError, OSError):
+                simulator.set_notifications(None, enabled=False)
+        for entry in thor.entries:
+            if entry["state"] != "loaded":
+                continue
+            try:
+                if ha.diagnostics(entry["entry_id"]).get("push", {}).get("enabled"):
+                    ha.disable_push(entry["entry_id"])
+                    log(f"push switched off in {entry['title']!r} (options flow)")
+                    settled_entries(ha, services)
+            except (DevError, OSError) as err:
+                log(f"warning: push not switched off: {err}")
+        return "off (--no-push): polling only"
+    if simulator is None:
+        return (
+            "not switched on (a real Thor account cannot reach "
+            f"{ha_url}); Configure on the Thor entry shows the address"
+        )
+    loaded = [entry for entry in thor.entries if entry["state"] == "loaded"]
+    if not loaded:
+        return "off (the Thor entry is not loaded)"
+    entry = account_entry(loaded)
+    try:
+        url = ha.enable_push(entry["entry_id"])
+        settled_entries(ha, services)
+        simulator.set_notifications(url)
+    except (DevError, OSError) as err:
+        log(f"warning: push not switched on: {err}")
+        return f"off (switching it on failed: {err})"
+    log("push switched on (options flow); the simulator's notifications go to it")
+    return f"notifications from the simulator to {url}"
 
 
 ONBOARDING_DEFAULTS = ("google_translate", "met", "radio_browser", "shopping_list")
@@ -1440,6 +1697,7 @@ def print_ready(
     meters: Sequence[EnergyMeter] = (),
     config_dir: Path,
     started: float,
+    push: str = "",
 ) -> None:
     """Print where to go, how to log in, where the energy is, and how to stop."""
     shown = config_dir
@@ -1495,6 +1753,8 @@ def print_ready(
                 "                or the action thor.start_charge: "
                 f"{ha_url}/developer-tools/action",
             ]
+    if push:
+        lines.append(f"  Push          {push}")
     if simulator is not None:
         lines += [
             f"  Simulator     API key {simulator.api_key!r}, base URL (under Advanced) {simulator.base_url}",
