@@ -1,13 +1,14 @@
 """Push: Thor's notifications through the entry's webhook, polling as the fallback."""
 
 from datetime import timedelta
+from enum import Enum
 import json
 import logging
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components import cloud
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -61,6 +62,38 @@ def push_entry(simulator: ThorSimulator) -> MockConfigEntry:
             }
             for subentry in entry.subentries.values()
         ],
+    )
+
+
+class _CloudConnectionState(Enum):
+    CLOUD_CONNECTED = "connected"
+    CLOUD_DISCONNECTED = "disconnected"
+
+
+def _fake_cloud(
+    *,
+    created: AsyncMock,
+    deleted: AsyncMock | None = None,
+    listeners: list[Any] | None = None,
+) -> SimpleNamespace:
+    """Return a stand-in for Home Assistant Cloud's module, logged in.
+
+    The real one needs requirements (camera, voice) the test harness does not install.
+    """
+
+    def listen(_hass: HomeAssistant, listener: Any) -> Any:
+        if listeners is not None:
+            listeners.append(listener)
+        return lambda: None
+
+    return SimpleNamespace(
+        async_active_subscription=lambda _hass: True,
+        async_is_logged_in=lambda _hass: True,
+        async_get_or_create_cloudhook=created,
+        async_delete_cloudhook=deleted or AsyncMock(),
+        async_listen_connection_change=listen,
+        CloudConnectionState=_CloudConnectionState,
+        CloudNotAvailable=RuntimeError,
     )
 
 
@@ -442,15 +475,10 @@ async def test_options_flow_shows_the_address(
     assert sim_config_entry.runtime_data.push.enabled
 
     # Through Home Assistant Cloud: a cloudhook; switched off, the id is kept.
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=True,
-        ),
-        patch("homeassistant.components.cloud.async_is_logged_in", return_value=True),
-        patch(
-            "homeassistant.components.cloud.async_get_or_create_cloudhook",
-            AsyncMock(return_value="https://hooks.nabu.casa/abc"),
+    with patch(
+        "custom_components.thor.push._cloud_api",
+        return_value=_fake_cloud(
+            created=AsyncMock(return_value="https://hooks.nabu.casa/abc")
         ),
     ):
         result = await hass.config_entries.options.async_init(sim_config_entry.entry_id)
@@ -541,26 +569,13 @@ async def test_cloudhook_follows_cloud_and_the_entry(
     listeners: list[Any] = []
     created = AsyncMock(return_value="https://hooks.nabu.casa/abc")
     deleted = AsyncMock()
-    with (
-        patch(
-            "homeassistant.components.cloud.async_active_subscription",
-            return_value=True,
-        ),
-        patch("homeassistant.components.cloud.async_is_logged_in", return_value=True),
-        patch(
-            "homeassistant.components.cloud.async_listen_connection_change",
-            side_effect=lambda _hass, listener: (
-                listeners.append(listener) or (lambda: None)
-            ),
-        ),
-        patch("homeassistant.components.cloud.async_get_or_create_cloudhook", created),
-        patch("homeassistant.components.cloud.async_delete_cloudhook", deleted),
-    ):
+    fake = _fake_cloud(created=created, deleted=deleted, listeners=listeners)
+    with patch("custom_components.thor.push._cloud_api", return_value=fake):
         await async_setup_entry(hass, push_entry)
         (listener,) = listeners
-        await listener(cloud.CloudConnectionState.CLOUD_DISCONNECTED)
+        await listener(fake.CloudConnectionState.CLOUD_DISCONNECTED)
         created.assert_not_awaited()
-        await listener(cloud.CloudConnectionState.CLOUD_CONNECTED)
+        await listener(fake.CloudConnectionState.CLOUD_CONNECTED)
         created.assert_awaited_once_with(hass, WEBHOOK_ID)
         assert await hass.config_entries.async_remove(push_entry.entry_id)
         await hass.async_block_till_done()

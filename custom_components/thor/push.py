@@ -19,10 +19,10 @@ import contextlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
-from homeassistant.components import cloud, webhook
+from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
@@ -69,9 +69,28 @@ class PushUnavailableError(Exception):
     """No address Thor could reach: neither Home Assistant Cloud nor an external URL."""
 
 
-def _cloud(hass: HomeAssistant) -> bool:
-    """Return whether Home Assistant Cloud can give a cloudhook."""
-    return cloud.async_active_subscription(hass) and cloud.async_is_logged_in(hass)
+def _cloud_api(hass: HomeAssistant) -> Any:
+    """Return Home Assistant Cloud's module, None when Cloud is not set up.
+
+    Imported only then: its requirements are installed only with it.
+    """
+    if "cloud" not in hass.config.components:
+        return None
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    return cloud
+
+
+def _cloud(hass: HomeAssistant) -> Any:
+    """Return Cloud's module when it can give a cloudhook (logged in), else None."""
+    cloud = _cloud_api(hass)
+    if (
+        cloud is not None
+        and cloud.async_active_subscription(hass)
+        and cloud.async_is_logged_in(hass)
+    ):
+        return cloud
+    return None
 
 
 async def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
@@ -79,8 +98,9 @@ async def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
 
     The cloudhook is created when there is none yet (Cloud keeps one per webhook id).
     """
-    if _cloud(hass):
-        return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+    if (cloud := _cloud(hass)) is not None:
+        url: str = await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        return url
     try:
         return webhook.async_generate_url(
             hass, webhook_id, allow_internal=False, prefer_external=True
@@ -92,7 +112,7 @@ async def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
 async def async_delete_cloudhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Delete the cloudhook of a removed entry's webhook, when Cloud has one."""
     webhook_id = entry.options.get(CONF_WEBHOOK_ID)
-    if not webhook_id or not _cloud(hass):
+    if not webhook_id or (cloud := _cloud(hass)) is None:
         return
     with contextlib.suppress(cloud.CloudNotAvailable, ValueError):
         await cloud.async_delete_cloudhook(hass, webhook_id)
@@ -141,7 +161,8 @@ class ThorPush:
             lambda: webhook.async_unregister(self.hass, webhook_id)
         )
         self.entry.async_on_unload(self._async_clear_issue)
-        if cloud.async_active_subscription(self.hass):
+        cloud = _cloud_api(self.hass)
+        if cloud is not None and cloud.async_active_subscription(self.hass):
             # Logged in later, or again: the cloudhook Thor was given must exist.
             self.entry.async_on_unload(
                 cloud.async_listen_connection_change(
@@ -149,9 +170,10 @@ class ThorPush:
                 )
             )
 
-    async def _async_cloud_connection(self, state: cloud.CloudConnectionState) -> None:
+    async def _async_cloud_connection(self, state: Any) -> None:
         """Make sure the cloudhook exists once Cloud is connected."""
-        if state is cloud.CloudConnectionState.CLOUD_CONNECTED and _cloud(self.hass):
+        cloud = _cloud(self.hass)
+        if cloud is not None and state is cloud.CloudConnectionState.CLOUD_CONNECTED:
             await cloud.async_get_or_create_cloudhook(
                 self.hass, self.entry.options[CONF_WEBHOOK_ID]
             )
