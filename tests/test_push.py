@@ -4,6 +4,7 @@ from datetime import timedelta
 from enum import Enum
 import json
 import logging
+import random
 from types import SimpleNamespace
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -734,3 +735,99 @@ async def test_simulator_stops_sending(
     simulator.end_charge(box, 1)
     await async_poll(hass, freezer, 31)
     assert coordinator.update_interval == timedelta(seconds=60)
+
+
+async def test_replayed_start_changes_nothing(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A start notification replayed an hour after its charge ended is ignored."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    transaction = simulator.start_rfid_charge(box, 1, "card")
+    start = {
+        "type": "start",
+        "accepted": True,
+        "chargebox": box,
+        "connector": 1,
+        "id": "card",
+        "transaction_id": transaction,
+        "mode": "local",
+    }
+    assert await _post(client, start) == 200
+    await async_poll(hass, freezer, 61)
+    simulator.end_charge(box, 1)
+    await async_poll(hass, freezer, 61)
+    assert entity_state(hass, OCCUPIED_1) == STATE_OFF
+    freezer.tick(timedelta(hours=1))
+    assert await _post(client, start) == 200
+    await hass.async_block_till_done()
+    assert entity_state(hass, OCCUPIED_1) == STATE_OFF
+
+
+async def test_webhook_fuzz(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    push_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Random bodies: no exception, nothing changes, no secret in the log."""
+    await async_setup_entry(hass, push_entry)
+    client = await hass_client_no_auth()
+    box = _box(simulator)
+    rng = random.Random(20261121)  # noqa: S311 - a seeded fuzz, not a secret
+    scalars: list[Any] = [None, True, False, 0, -1, 2**70, 1.5, "", "x" * 300, "1"]
+
+    def value(depth: int = 0) -> Any:
+        kind = rng.randrange(4 if depth < 3 else 2)
+        if kind == 0:
+            return rng.choice(scalars)
+        if kind == 1:
+            return rng.choice([box, "other", "start", "meters", "stop_transaction"])
+        if kind == 2:
+            return [value(depth + 1) for _ in range(rng.randrange(3))]
+        return {rng.choice(FIELDS): value(depth + 1) for _ in range(rng.randrange(4))}
+
+    before = {s.entity_id: s.state for s in hass.states.async_all()}
+    statuses: set[int] = set()
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(300):
+            body = {rng.choice(FIELDS): value() for _ in range(rng.randrange(8))}
+            # Mostly wrong types in otherwise plausible notifications of other boxes,
+            # or of this box without a valid connector.
+            body.setdefault("type", rng.choice(["start", "meters", "stop_transaction"]))
+            if rng.random() < 0.5:
+                body["chargebox"] = rng.choice(["other", 5, None])
+            else:
+                body["chargebox"] = box
+                body["connector"] = rng.choice([0, -1, "one", None, 1.5, 99])
+            statuses.add(await _post(client, body))
+    await hass.async_block_till_done()
+    assert statuses <= {200, 400}
+    assert {s.entity_id: s.state for s in hass.states.async_all()} == before
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.thor")]
+    assert not [r for r in ours if r.levelno >= logging.ERROR]
+    assert WEBHOOK_ID not in _our_log(caplog)
+
+
+FIELDS = [
+    "type",
+    "accepted",
+    "chargebox",
+    "connector",
+    "id",
+    "idTag",
+    "transaction_id",
+    "mode",
+    "kwh",
+    "time",
+    "meters",
+    "msg",
+    "unlocked",
+    "payment",
+]

@@ -477,6 +477,16 @@ class ThorEnergyTracker:
             return None
         return self._currents.get((chargebox_id, connector), {}).get(phase)
 
+    def has_ended(self, chargebox_id: str, transaction: int | None) -> bool:
+        """Return whether a charge (by transaction) is known to have ended."""
+        meter = self.meters.get(chargebox_id)
+        tracked = (
+            None
+            if meter is None or transaction is None
+            else meter.charges.get(f"t{transaction}")
+        )
+        return tracked is not None and tracked.ended is not None
+
     @callback
     def push_meters(
         self, chargebox_id: str, connector: int, meters: MetersNotification

@@ -230,6 +230,9 @@ class ThorPush:
             if not notification.accepted:
                 controller.async_push_rejected(connector, start=True)
                 return
+            if runtime.energy.has_ended(box, notification.transaction):
+                LOGGER.debug("Ignoring a start notification of a charge that ended")
+                return  # Replayed, or arriving after its stop.
             self._told[(box, connector, notification.transaction)] = dt_util.utcnow()
             if current is not None and current.id == notification.transaction:
                 charge = current
