@@ -351,6 +351,40 @@ async def test_chargebox_added(
     assert device.config_subentry_id == subentry_id(init_integration, OTHER_ID)
 
 
+async def test_chargebox_added_while_setting_up(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_thor_client: MagicMock,
+) -> None:
+    """A chargebox added while the entry sets up (no listener yet) shows up too."""
+    garage = mock_thor_client.list_chargeboxes.return_value[0]
+    mock_thor_client.list_chargeboxes.return_value = [garage, _carport(garage)]
+    mock_config_entry.add_to_hass(hass)
+
+    async def _add_meanwhile() -> None:
+        # Between the unload of a reload and the new listener: as quick "Add
+        # chargebox" flows do.
+        if OTHER_ID not in {s.unique_id for s in mock_config_entry.subentries.values()}:
+            hass.config_entries.async_add_subentry(
+                mock_config_entry,
+                ConfigSubentry(
+                    data=MappingProxyType({CONF_CHARGEBOX_ID: OTHER_ID}),
+                    subentry_type=SUBENTRY_TYPE_CHARGEBOX,
+                    title="Carport",
+                    unique_id=OTHER_ID,
+                ),
+            )
+
+    with patch(
+        "custom_components.thor.ThorEnergyTracker.async_load",
+        side_effect=_add_meanwhile,
+    ):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("binary_sensor.carport_connected").state == "on"
+
+
 async def test_chargebox_removed(
     hass: HomeAssistant,
     *,

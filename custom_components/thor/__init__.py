@@ -261,6 +261,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
     push.async_setup(lambda: entry.runtime_data)
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # A chargebox added or removed while this setup ran (a quick series of "Add
+    # chargebox") had no listener to hear it: reload for it now.
+    await _async_update_listener(hass, entry)
     return True
 
 
