@@ -275,9 +275,18 @@ class ChargeboxMeter:
         """Return the Wh delivered by all connectors."""
         return sum(self.totals.values())
 
-    def add(self, connector: int, energy: float) -> None:
-        """Count `energy` Wh more on a connector."""
-        self.totals[connector] = self.totals.get(connector, 0.0) + energy
+    def count(self, tracked: TrackedCharge, energy: float) -> bool:
+        """Count what a charge delivered beyond what is counted of it (Wh).
+
+        Return whether the meter grew: a reading never takes energy back.
+        """
+        if energy <= tracked.counted:
+            return False
+        self.totals[tracked.connector] = (
+            self.totals.get(tracked.connector, 0.0) + energy - tracked.counted
+        )
+        tracked.counted = energy
+        return True
 
     def as_dict(self) -> dict[str, Any]:
         """Return the meter as stored."""
@@ -515,9 +524,7 @@ class ThorEnergyTracker:
         tracked = None if meter is None or key is None else meter.charges.get(key)
         if meter is None or tracked is None or tracked.settled:
             return
-        if energy > tracked.counted:
-            meter.add(tracked.connector, energy - tracked.counted)
-            tracked.counted = energy
+        if meter.count(tracked, energy):
             self._changed()
 
     @callback
@@ -585,7 +592,7 @@ class ThorEnergyTracker:
                             transaction=charge.id,
                             started=charge.date_started,
                             ended=None,
-                            energy=_kwh(charge.energy),
+                            energy=kwh(charge.energy),
                             duration=None,
                             started_by=charge.type,
                         )
@@ -595,9 +602,7 @@ class ThorEnergyTracker:
             if tracked.ended is not None and not tracked.reported:
                 tracked.ended = None  # A reading that had left it out.
             energy = charge.energy
-            if energy is not None and energy > tracked.counted:
-                meter.add(connector, energy - tracked.counted)
-                tracked.counted = energy
+            if energy is not None and meter.count(tracked, energy):
                 changed = True
             if energy is not None:
                 self._sample(chargebox_id, connector, key, energy, now)
@@ -819,10 +824,7 @@ class ThorEnergyTracker:
                 meter.charges[key] = tracked
             if tracked.settled:
                 continue
-            energy = charge.energy or 0.0
-            if energy > tracked.counted:
-                meter.add(tracked.connector, energy - tracked.counted)
-                tracked.counted = energy
+            meter.count(tracked, charge.energy or 0.0)
             tracked.settled = True
             tracked.ended = charge.date_finished or tracked.ended
             tracked.started = charge.date_started or tracked.started
@@ -871,7 +873,7 @@ class ThorEnergyTracker:
                 transaction=tracked.transaction,
                 started=session.started,
                 ended=session.ended,
-                energy=_kwh(session.energy),
+                energy=kwh(session.energy),
                 duration=session.duration,
                 started_by=session.started_by,
             )
@@ -882,7 +884,8 @@ class ThorEnergyTracker:
         async_dispatcher_send(self.hass, session_signal(self.entry.entry_id), event)
 
 
-def _kwh(energy: float | None) -> float | None:
+def kwh(energy: float | None) -> float | None:
+    """Return Wh as kWh (3 decimals), None as None."""
     return None if energy is None else round(energy / 1000, 3)
 
 

@@ -24,7 +24,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ThorData
-from .energy import LastSession, ThorEnergyTracker, energy_signal
+from .energy import LastSession, ThorEnergyTracker, energy_signal, kwh
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
 from .runtime import ThorConfigEntry
 from .thor_api import Connector, ConnectorFormat, ConnectorType, PowerType
@@ -68,10 +68,6 @@ class ThorMeterSensorEntityDescription(SensorEntityDescription):
     """Only on chargeboxes with several connectors (the box has the total)."""
 
 
-def _kwh(energy: float | None) -> float | None:
-    return None if energy is None else round(energy / 1000, 3)
-
-
 def _last[T](
     value_fn: Callable[[LastSession], T],
 ) -> Callable[[ThorEnergyTracker, str, int], T | None]:
@@ -93,7 +89,7 @@ def _total(
     """Return the kWh delivered by a chargebox (connector 0) or one connector."""
     if (meter := tracker.meters.get(chargebox_id)) is None:
         return None
-    return _kwh(meter.total if connector == 0 else meter.totals.get(connector, 0.0))
+    return kwh(meter.total if connector == 0 else meter.totals.get(connector, 0.0))
 
 
 def _current(phase: str) -> Callable[[ThorEnergyTracker, str, int], float | None]:
@@ -164,7 +160,7 @@ CONNECTOR_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENERGY,
         native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
         suggested_display_precision=2,
-        value_fn=_last(lambda session: _kwh(session.energy)),
+        value_fn=_last(lambda session: kwh(session.energy)),
     ),
     ThorMeterSensorEntityDescription(
         key="last_session_start",
@@ -334,34 +330,8 @@ async def async_setup_entry(
     )
 
 
-class ThorSensorEntity(ThorEntity, SensorEntity):
-    """A sensor of a chargebox."""
-
-    entity_description: ThorSensorEntityDescription
-
-    @property
-    @override
-    def native_value(self) -> SensorValue:
-        """Return the state of the sensor."""
-        if (reading := self.reading) is None:
-            return None
-        return self.entity_description.value_fn(reading)
-
-
-class ThorConnectorSensorEntity(ThorConnectorEntity, SensorEntity):
-    """A sensor of a connector."""
-
-    entity_description: ThorConnectorSensorEntityDescription
-
-    @property
-    @override
-    def native_value(self) -> SensorValue:
-        """Return the state of the sensor."""
-        if (connector := self.connector_data) is None:
-            return None
-        if (reading := self.reading) is None:
-            return None
-        return self.entity_description.value_fn(reading, connector)
+class _OpenOptionsSensor(SensorEntity):
+    """An enum sensor that also accepts a value Thor added after this release."""
 
     @property
     @override
@@ -377,7 +347,55 @@ class ThorConnectorSensorEntity(ThorConnectorEntity, SensorEntity):
         return options
 
 
-class ThorMeterSensorEntity(ThorEntity, SensorEntity):
+class _FollowsMeters(ThorEntity):
+    """An entity that shows the energy tracker: it changes between polls too."""
+
+    tracker: ThorEnergyTracker
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Also follow the meters, which change between polls."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                energy_signal(self.coordinator.config_entry.entry_id),
+                self._handle_coordinator_update,
+            )
+        )
+
+
+class ThorSensorEntity(ThorEntity, SensorEntity):
+    """A sensor of a chargebox."""
+
+    entity_description: ThorSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> SensorValue:
+        """Return the state of the sensor."""
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.value_fn(reading)
+
+
+class ThorConnectorSensorEntity(ThorConnectorEntity, _OpenOptionsSensor):
+    """A sensor of a connector."""
+
+    entity_description: ThorConnectorSensorEntityDescription
+
+    @property
+    @override
+    def native_value(self) -> SensorValue:
+        """Return the state of the sensor."""
+        if (connector := self.connector_data) is None:
+            return None
+        if (reading := self.reading) is None:
+            return None
+        return self.entity_description.value_fn(reading, connector)
+
+
+class ThorMeterSensorEntity(_FollowsMeters, SensorEntity):
     """A sensor of a chargebox's energy meter."""
 
     entity_description: ThorMeterSensorEntityDescription
@@ -393,18 +411,6 @@ class ThorMeterSensorEntity(ThorEntity, SensorEntity):
         super().__init__(tracker.coordinator, chargebox_id, description)
         self.tracker = tracker
 
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Also follow the meters, which change between polls."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                energy_signal(self.coordinator.config_entry.entry_id),
-                self._handle_coordinator_update,
-            )
-        )
-
     @property
     @override
     def native_value(self) -> SensorValue:
@@ -414,7 +420,9 @@ class ThorMeterSensorEntity(ThorEntity, SensorEntity):
         )
 
 
-class ThorConnectorMeterSensorEntity(ThorConnectorEntity, SensorEntity):
+class ThorConnectorMeterSensorEntity(
+    _FollowsMeters, ThorConnectorEntity, _OpenOptionsSensor
+):
     """A sensor of a connector's energy meter, power or last session."""
 
     entity_description: ThorMeterSensorEntityDescription
@@ -429,18 +437,6 @@ class ThorConnectorMeterSensorEntity(ThorConnectorEntity, SensorEntity):
         """Initialize the sensor."""
         super().__init__(tracker.coordinator, chargebox_id, description, connector)
         self.tracker = tracker
-
-    @override
-    async def async_added_to_hass(self) -> None:
-        """Also follow the meters, which change between polls."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass,
-                energy_signal(self.coordinator.config_entry.entry_id),
-                self._handle_coordinator_update,
-            )
-        )
 
     @property
     @override
@@ -461,16 +457,3 @@ class ThorConnectorMeterSensorEntity(ThorConnectorEntity, SensorEntity):
         if session is not None and session.currency:
             return session.currency
         return self.hass.config.currency
-
-    @property
-    @override
-    def options(self) -> list[str] | None:
-        """Return the known states, plus the current one when Thor sent a new value."""
-        options = super().options
-        if (
-            options is not None
-            and isinstance(value := self.native_value, str)
-            and value not in options
-        ):
-            return [*options, value]
-        return options

@@ -256,6 +256,17 @@ class Chargebox:
         )
 
 
+def _charge_place(data: Any) -> tuple[str, int] | None:
+    """Return the chargebox and connector of a charge item, None if it lacks one."""
+    if not isinstance(data, Mapping):
+        return None
+    chargebox = data.get("chargebox")
+    connector = _int(data.get("connector"))
+    if chargebox is None or connector is None:
+        return None
+    return str(chargebox), connector
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChargePayment:
     """Payment of a running charge; None on the charge when it is free."""
@@ -286,16 +297,13 @@ class RunningCharge:
     @classmethod
     def from_dict(cls, data: Any) -> RunningCharge | None:
         """Parse one item; None when it names no chargebox or connector."""
-        if not isinstance(data, Mapping):
+        if (place := _charge_place(data)) is None:
             return None
-        chargebox = data.get("chargebox")
-        connector = _int(data.get("connector"))
-        if chargebox is None or connector is None:
-            return None
+        chargebox, connector = place
         payment = data.get("payment")
         return cls(
             id=_int(data.get("id")),
-            chargebox=str(chargebox),
+            chargebox=chargebox,
             connector=connector,
             date_started=_timestamp(data.get("date_started")),
             energy=_number(data.get("energy")),
@@ -350,16 +358,13 @@ class FinishedCharge:
     @classmethod
     def from_dict(cls, data: Any) -> FinishedCharge | None:
         """Parse one item; None when it names no chargebox or connector."""
-        if not isinstance(data, Mapping):
+        if (place := _charge_place(data)) is None:
             return None
-        chargebox = data.get("chargebox")
-        connector = _int(data.get("connector"))
-        if chargebox is None or connector is None:
-            return None
+        chargebox, connector = place
         payment = data.get("payment")
         return cls(
             id=_int(data.get("id")),
-            chargebox=str(chargebox),
+            chargebox=chargebox,
             connector=connector,
             date_started=_timestamp(data.get("date_started")),
             date_finished=_timestamp(data.get("date_finished")),
@@ -413,7 +418,7 @@ class Reservation:
         if not isinstance(payment, Mapping):
             payment = {}
         return cls(
-            chargebox=str(chargebox),
+            chargebox=chargebox,
             connector=connector,
             id_tag=_str(data.get("id_tag")) or None,
             date_accepted=_timestamp(data.get("date_accepted")),
