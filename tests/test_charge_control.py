@@ -207,13 +207,23 @@ async def test_start_refusals(
 async def test_rate_limited_start_names_the_wait(
     hass: HomeAssistant, init_integration: MockConfigEntry, mock_thor_client: MagicMock
 ) -> None:
-    """A throttled start says how long Thor asked to wait, rounded up."""
+    """A throttled start says how long Thor asked to wait, rounded up.
+
+    Automations learn it too: `thor_command_failed` with reason `rate_limited`.
+    """
+    events = async_capture_events(hass, EVENT_COMMAND_FAILED)
     mock_thor_client.start_charge.side_effect = ThorRateLimitError(
         "HTTP 429", retry_after=42.2
     )
     with pytest.raises(HomeAssistantError) as err:
         await async_switch(hass, SWITCH_1, on=True)
     assert err.value.translation_placeholders["retry_after"] == "43"
+    await hass.async_block_till_done()
+    (event,) = events
+    assert event.data["reason"] == "rate_limited"
+    assert event.data["command"] == "start"
+    assert event.data["connector"] == 1
+    assert event.data["retry_after"] == 43
 
 
 async def test_refused_key_starts_reauth(

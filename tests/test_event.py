@@ -216,6 +216,22 @@ async def test_command_failed_from_the_controller(
     assert state.attributes["reason"] == "stop_failed"
 
 
+async def test_command_throttled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A start refused by Thor's throttle tells how long to wait, for automations."""
+    controller = init_integration.runtime_data.controller_of(CHARGEBOX_ID)
+    assert controller is not None
+    controller._fire_failed(
+        1, ChargeCommand.START, FailureReason.RATE_LIMITED, retry_after=30
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get(EVENT_1)
+    assert state.attributes[ATTR_EVENT_TYPE] == "command_failed"
+    assert state.attributes["reason"] == "rate_limited"
+    assert state.attributes["retry_after"] == 30
+
+
 async def test_idle_polls_write_nothing(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

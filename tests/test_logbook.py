@@ -151,6 +151,11 @@ async def test_describe_without_device_or_switch(
             "the charge began; the charge goes on",
         ),
         (
+            {"reason": "rate_limited", "retry_after": 30},
+            "could not start charging on connector 1: Thor is throttling commands; "
+            "try again in 30 s",
+        ),
+        (
             {"command": "pause", "reason": "surprise"},
             "could not run the pause command on connector 1: failed (surprise)",
         ),

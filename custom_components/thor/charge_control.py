@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
+import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -107,6 +108,8 @@ class FailureReason(StrEnum):
     """A stop remembered until the charge showed up was refused when sent."""
     REJECTED = "rejected"
     """Thor's notification said the chargebox rejected the command."""
+    RATE_LIMITED = "rate_limited"
+    """Thor's throttle (429) refused it; `retry_after` says for how many seconds."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -465,6 +468,15 @@ class ThorChargeController:
             self.entry.async_start_reauth(self.hass)
         if failure.key in _STALE_KEYS:
             self._read_soon(connector)
+        if failure.retry_after is not None:
+            # Automations (the solar blueprint) wait for the throttle instead of
+            # sending commands Thor refuses.
+            self._fire_failed(
+                connector,
+                command,
+                FailureReason.RATE_LIMITED,
+                retry_after=math.ceil(failure.retry_after),
+            )
         if command is ChargeCommand.START and failure.kind in (
             FailureKind.TRANSIENT,
             FailureKind.MALFORMED,
@@ -497,19 +509,24 @@ class ThorChargeController:
 
     @callback
     def _fire_failed(
-        self, connector: int, command: ChargeCommand, reason: FailureReason
+        self,
+        connector: int,
+        command: ChargeCommand,
+        reason: FailureReason,
+        *,
+        retry_after: int | None = None,
     ) -> None:
         """Fire `thor_command_failed` for automations and the logbook."""
-        self.hass.bus.async_fire(
-            EVENT_COMMAND_FAILED,
-            {
-                "config_entry_id": self.entry.entry_id,
-                "chargebox": self.chargebox_id,
-                "connector": connector,
-                "command": str(command),
-                "reason": str(reason),
-            },
-        )
+        data: dict[str, Any] = {
+            "config_entry_id": self.entry.entry_id,
+            "chargebox": self.chargebox_id,
+            "connector": connector,
+            "command": str(command),
+            "reason": str(reason),
+        }
+        if retry_after is not None:
+            data["retry_after"] = retry_after
+        self.hass.bus.async_fire(EVENT_COMMAND_FAILED, data)
 
     @callback
     def _read_soon(self, connector: int) -> None:

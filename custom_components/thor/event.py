@@ -118,12 +118,12 @@ class ThorChargingEvent(ThorConnectorEntity, EventEntity):
     @callback
     def _async_handle_command_failed(self, event: Event[dict[str, Any]]) -> None:
         """Trigger `command_failed` with the command and the reason."""
-        self._trigger_event(
-            EVENT_COMMAND_FAILED_TYPE,
-            {
-                key: str(value)
-                for key in ("command", "reason")
-                if (value := event.data.get(key)) is not None
-            },
-        )
+        attributes: dict[str, Any] = {
+            key: str(value)
+            for key in ("command", "reason")
+            if (value := event.data.get(key)) is not None
+        }
+        if isinstance(retry_after := event.data.get("retry_after"), int):
+            attributes["retry_after"] = retry_after
+        self._trigger_event(EVENT_COMMAND_FAILED_TYPE, attributes)
         self.async_write_ha_state()

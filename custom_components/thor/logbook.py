@@ -32,6 +32,7 @@ _REASONS: Final[dict[str, str]] = {
         "the stop was refused once the charge began; the charge goes on"
     ),
     FailureReason.REJECTED: "the chargebox rejected it",
+    FailureReason.RATE_LIMITED: "Thor is throttling commands",
 }
 
 
@@ -49,6 +50,8 @@ def describe_failure(data: Mapping[str, Any]) -> str:
     action = _COMMANDS.get(str(command), f"run the {command} command")
     reason = data.get("reason")
     why = _REASONS.get(str(reason), f"failed ({reason})")
+    if isinstance(retry_after := data.get("retry_after"), int):
+        why = f"{why}; try again in {retry_after} s"
     return f"could not {action} on connector {data.get('connector')}: {why}"
 
 
