@@ -22,11 +22,13 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components.thor  # noqa: F401
 from custom_components.thor.const import (
@@ -252,3 +254,46 @@ def sim_config_entry(simulator: ThorSimulator) -> MockConfigEntry:
     """Return an account entry for the simulator's chargebox, through its base URL."""
     chargebox_id = next(iter(simulator.chargeboxes))
     return account_entry((chargebox_id, "Garage"), base_url=simulator.base_url)
+
+
+REGISTRY_FIELDS = (
+    "domain",
+    "platform",
+    "entity_id",
+    "unique_id",
+    "translation_key",
+    "has_entity_name",
+    "original_name",
+    "original_device_class",
+    "original_icon",
+    "entity_category",
+    "disabled_by",
+    "hidden_by",
+    "capabilities",
+    "supported_features",
+    "unit_of_measurement",
+    "options",
+)
+"""What the integration decides of a registry entry.
+
+Snapshots hold these only: the other fields belong to Home Assistant, which adds some
+in most releases (the suite runs on the oldest and the newest supported one).
+"""
+
+
+async def snapshot_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    config_entry_id: str,
+) -> None:
+    """Compare each entity of the entry (registry entry and state) with the snapshot."""
+    entries = er.async_entries_for_config_entry(entity_registry, config_entry_id)
+    assert entries
+    for entry in entries:
+        fields = {field: getattr(entry, field) for field in REGISTRY_FIELDS}
+        fields["options"] = {key: dict(value) for key, value in entry.options.items()}
+        assert fields == snapshot(name=f"{entry.entity_id}-entry")
+        state = hass.states.get(entry.entity_id)
+        assert state is not None, f"no state for {entry.entity_id}"
+        assert state == snapshot(name=f"{entry.entity_id}-state")

@@ -11,14 +11,13 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.thor.thor_api import Connector
 from thor_simulator import ThorSimulator
 
-from .conftest import CHARGEBOX_ID, async_poll, subentry_id
+from .conftest import CHARGEBOX_ID, async_poll, snapshot_entities, subentry_id
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +34,7 @@ async def test_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """The binary sensors of a two-connector chargebox, named per connector."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+    await snapshot_entities(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
 @pytest.mark.parametrize("chargebox_fixture", ["chargebox_single.json"])

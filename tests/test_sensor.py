@@ -20,14 +20,13 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.thor.thor_api import ThorConnectionError
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll
+from .conftest import async_poll, snapshot_entities
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +63,7 @@ async def test_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every sensor of a two-connector chargebox, one of them charging."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+    await snapshot_entities(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
 @pytest.mark.usefixtures("init_integration")

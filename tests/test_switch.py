@@ -29,7 +29,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed_exact,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -52,6 +51,7 @@ from .conftest import (
     async_switch,
     entity_state,
     put_stored_id_tags,
+    snapshot_entities,
     subentry_id,
 )
 
@@ -90,7 +90,7 @@ async def test_entities(
     snapshot: SnapshotAssertion,
 ) -> None:
     """One charging switch per connector; on where a card charge runs."""
-    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+    await snapshot_entities(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
 type SimulatorFactory = Callable[..., Awaitable[tuple[ThorSimulator, MockConfigEntry]]]
