@@ -1,0 +1,427 @@
+"""Intents of the Thor integration: start, stop and ask about charges by voice.
+
+Home Assistant's `intent` integration sets up this platform once Thor is loaded
+(`async_setup_intents`). The handlers name a chargebox by what people call it (slot
+`name`, optional when there is one chargebox) and a connector by its number (slot
+`connector`, optional); they answer in the request's language with the words of
+`sentences/<language>.yaml`, and Thor's refusals with the integration's translated
+messages. `voice.py` makes Assist's default agent hear them; other agents (and
+`custom_sentences`) can use them as they are.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, override
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_validation as cv, intent, translation
+
+from .charge_control import ThorChargeController
+from .const import DOMAIN
+from .coordinator import ThorData
+from .runtime import ThorConfigEntry
+from .voice import (
+    INTENT_ENERGY,
+    INTENT_START,
+    INTENT_STATUS,
+    INTENT_STOP,
+    SLOT_CONNECTOR,
+    SLOT_NAME,
+    KnownChargebox,
+    Phrasebook,
+    Phrasebooks,
+    ThorSentenceTriggers,
+    async_known_chargeboxes,
+    load_phrasebooks,
+    name_table,
+    normalize,
+    phrasebook_for,
+    strip_article,
+)
+
+if TYPE_CHECKING:
+    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+_LONG_AGO: Final = datetime.min.replace(tzinfo=UTC)
+
+_DESCRIPTIONS: Final = {
+    INTENT_START: "Starts charging an electric vehicle at a Thor chargebox.",
+    INTENT_STOP: "Stops the charge running at a Thor chargebox.",
+    INTENT_STATUS: "Tells whether a Thor chargebox is charging a vehicle.",
+    INTENT_ENERGY: "Tells how much energy the running charge of a Thor chargebox "
+    "has delivered so far.",
+}
+
+
+async def async_setup_intents(hass: HomeAssistant) -> None:
+    """Register the intents, and the sentences of Assist's default agent."""
+    books = await hass.async_add_executor_job(load_phrasebooks)
+    for handler in (
+        StartChargingHandler(books),
+        StopChargingHandler(books),
+        ChargingStatusHandler(books),
+        ChargeEnergyHandler(books),
+    ):
+        intent.async_register(hass, handler)
+    await ThorSentenceTriggers(hass, books).async_setup()
+
+
+class _AnswerError(Exception):
+    """An answer that ends a request without acting (an error or a question)."""
+
+    def __init__(
+        self,
+        key: str,
+        code: intent.IntentResponseErrorCode = (
+            intent.IntentResponseErrorCode.NO_VALID_TARGETS
+        ),
+        **placeholders: object,
+    ) -> None:
+        super().__init__(key)
+        self.key = key
+        self.code = code
+        self.placeholders = placeholders
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Request:
+    """What a handler acts on: a chargebox with a reading, and a connector if said."""
+
+    box: KnownChargebox
+    controller: ThorChargeController
+    reading: ThorData
+    connector: int | None
+    book: Phrasebook
+
+    @property
+    def connectors(self) -> list[int]:
+        """Return the connector numbers of the chargebox."""
+        return sorted(
+            connector.number for connector in self.reading.chargebox.connectors
+        )
+
+    @property
+    def single(self) -> bool:
+        """Return whether the chargebox has one connector."""
+        return len(self.connectors) == 1
+
+    def target(self, connector: int | None) -> str:
+        """Return the chargebox, with the connector when it has several."""
+        return self.book.target(self.box.name, None if self.single else connector)
+
+
+class _ThorIntentHandler(intent.IntentHandler):
+    """Resolves the chargebox and the connector, and speaks the outcome."""
+
+    response_type = intent.IntentResponseType.ACTION_DONE
+
+    def __init__(self, books: Phrasebooks) -> None:
+        """Initialize the handler with the words of every language."""
+        self.books = books
+        self.description = _DESCRIPTIONS[self.intent_type]
+
+    @property
+    @override
+    def slot_schema(self) -> dict[Any, Any]:
+        """Return the slots: the chargebox's name and the connector's number."""
+        return {
+            vol.Optional(SLOT_NAME): cv.string,
+            vol.Optional(SLOT_CONNECTOR): vol.Any(cv.positive_int, cv.string),
+        }
+
+    @override
+    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
+        """Answer the request; every outcome is spoken, none is raised."""
+        slots = self.async_validate_slots(intent_obj.slots)
+        book = phrasebook_for(self.books, intent_obj.language)
+        response = intent_obj.create_response()
+        box: KnownChargebox | None = None
+        try:
+            request = self._resolve(
+                intent_obj.hass,
+                book,
+                slots.get(SLOT_NAME, {}).get("value"),
+                slots.get(SLOT_CONNECTOR, {}).get("value"),
+            )
+            box = request.box
+            response.response_type = self.response_type
+            response.async_set_speech(await self._async_answer(request))
+            if box.device_id is not None:
+                response.async_set_results(
+                    [
+                        intent.IntentResponseTarget(
+                            name=box.name,
+                            type=intent.IntentResponseTargetType.DEVICE,
+                            id=box.device_id,
+                        )
+                    ]
+                )
+        except _AnswerError as answer:
+            response.async_set_error(
+                answer.code, book.say(answer.key, **answer.placeholders)
+            )
+        except HomeAssistantError as err:
+            response.async_set_error(
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                await _async_message(intent_obj.hass, book, err, box),
+            )
+        return response
+
+    def _resolve(
+        self,
+        hass: HomeAssistant,
+        book: Phrasebook,
+        name: str | None,
+        connector: int | str | None,
+    ) -> _Request:
+        """Return the chargebox named (the only one if none is) and the connector."""
+        boxes = async_known_chargeboxes(hass, self.books)
+        if not boxes:
+            raise _AnswerError("no_chargebox")
+        candidates = boxes
+        if name is not None and name.strip():
+            key = strip_article(normalize(name), self.books)
+            ids = name_table(boxes).get(key, set())
+            candidates = [box for box in boxes if box.chargebox_id in ids]
+            if not candidates:
+                raise _AnswerError("unknown_chargebox", name=name.strip())
+        if len(candidates) > 1:
+            raise _AnswerError(
+                "which_chargebox",
+                names=book.join((box.name for box in candidates), "or"),
+            )
+        box = candidates[0]
+        controller = box.controller
+        reading = None if controller is None else controller.reading
+        if controller is None or reading is None:
+            raise _AnswerError(
+                "unavailable",
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                chargebox=box.name,
+            )
+        request = _Request(
+            box=box, controller=controller, reading=reading, connector=None, book=book
+        )
+        if connector is None:
+            return request
+        number = (
+            connector
+            if isinstance(connector, int)
+            else book.number(normalize(connector))
+        )
+        if number is None:
+            # "presa tredici" in a language that does not count that far.
+            number = next(
+                (
+                    found
+                    for other in self.books.values()
+                    if (found := other.number(normalize(str(connector)))) is not None
+                ),
+                None,
+            )
+        if number not in request.connectors:
+            raise _AnswerError(
+                "no_connector",
+                chargebox=box.name,
+                connector=connector,
+                count=len(request.connectors),
+            )
+        return _Request(
+            box=box, controller=controller, reading=reading, connector=number, book=book
+        )
+
+    async def _async_answer(self, request: _Request) -> str:
+        """Act on the request and return what to say."""
+        raise NotImplementedError
+
+
+class StartChargingHandler(_ThorIntentHandler):
+    """Start a charge on a chargebox's connector."""
+
+    intent_type = INTENT_START
+
+    @override
+    async def _async_answer(self, request: _Request) -> str:
+        controller = request.controller
+        connector = request.connector
+        if connector is None:
+            if request.single:
+                connector = request.connectors[0]
+            else:
+                free = [c for c in request.connectors if not controller.is_on(c)]
+                if not free:
+                    raise _AnswerError(
+                        "all_busy",
+                        intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                        chargebox=request.box.name,
+                    )
+                if len(free) > 1:
+                    raise _AnswerError(
+                        "which_connector",
+                        chargebox=request.box.name,
+                        count=len(request.connectors),
+                        connectors=request.book.join(request.connectors, "or"),
+                    )
+                connector = free[0]
+        await controller.async_start(connector)
+        return request.book.say("started", target=request.target(connector))
+
+
+class StopChargingHandler(_ThorIntentHandler):
+    """Stop the charge on a chargebox's connector."""
+
+    intent_type = INTENT_STOP
+
+    @override
+    async def _async_answer(self, request: _Request) -> str:
+        controller = request.controller
+        connector = request.connector
+        if connector is None:
+            charging = [c for c in request.connectors if controller.is_on(c)]
+            if len(charging) > 1:
+                raise _AnswerError(
+                    "which_connector_stop",
+                    chargebox=request.box.name,
+                    connectors=request.book.join(charging, "and"),
+                    connector=charging[0],
+                )
+            if not charging:
+                raise _AnswerError(
+                    "already_idle",
+                    intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                    target=request.box.name,
+                )
+            connector = charging[0]
+        elif not controller.is_on(connector):
+            raise _AnswerError(
+                "already_idle",
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                target=request.target(connector),
+            )
+        await controller.async_stop(connector)
+        return request.book.say("stopped", target=request.target(connector))
+
+
+class ChargingStatusHandler(_ThorIntentHandler):
+    """Tell whether a chargebox (or one of its connectors) is charging."""
+
+    intent_type = INTENT_STATUS
+    response_type = intent.IntentResponseType.QUERY_ANSWER
+
+    @override
+    async def _async_answer(self, request: _Request) -> str:
+        controller = request.controller
+        book, name = request.book, request.box.name
+        if request.connector is not None or request.single:
+            connector = request.connector or request.connectors[0]
+            target = request.target(connector)
+            pending = controller.pending(connector)
+            if pending is not None and pending != controller.charging(connector):
+                return book.say(
+                    "status_starting" if pending else "status_stopping", target=target
+                )
+            if controller.charging(connector):
+                return book.say("status_charging", target=target)
+            return book.say("status_idle", target=target)
+        charging = [c for c in request.connectors if controller.is_on(c)]
+        if not charging:
+            return book.say("status_idle", target=name)
+        if len(charging) == 1:
+            return book.say("status_charging_on", chargebox=name, connector=charging[0])
+        return book.say(
+            "status_charging_on_many",
+            chargebox=name,
+            connectors=book.join(charging, "and"),
+        )
+
+
+class ChargeEnergyHandler(_ThorIntentHandler):
+    """Tell how much energy the running charge has delivered."""
+
+    intent_type = INTENT_ENERGY
+    response_type = intent.IntentResponseType.QUERY_ANSWER
+
+    @override
+    async def _async_answer(self, request: _Request) -> str:
+        controller = request.controller
+        book, reading = request.book, request.reading
+        if request.connector is not None:
+            connectors = [request.connector]
+        else:
+            connectors = [c for c in request.connectors if controller.charging(c)]
+        charging = [c for c in connectors if controller.charging(c)]
+        if not charging:
+            connector = connectors[0] if len(connectors) == 1 else None
+            target = request.target(connector)
+            last = self._last_energy(controller, request, connector)
+            if last is None:
+                return book.say("energy_idle", target=target)
+            return book.say("energy_idle_last", target=target, energy=book.energy(last))
+        # The session energy sensors show the same figure (Wh of the running charge).
+        energies = [
+            charge.energy
+            for c in charging
+            if (charge := reading.charges.get(c)) is not None
+            and charge.energy is not None
+        ]
+        if len(energies) < len(charging):
+            target = request.target(charging[0] if len(charging) == 1 else None)
+            return book.say("energy_unknown", target=target)
+        if len(charging) == 1:
+            return book.say(
+                "energy",
+                target=request.target(charging[0]),
+                energy=book.energy(energies[0]),
+            )
+        return book.say(
+            "energy_many", chargebox=request.box.name, energy=book.energy(sum(energies))
+        )
+
+    @staticmethod
+    def _last_energy(
+        controller: ThorChargeController, request: _Request, connector: int | None
+    ) -> float | None:
+        """Return the Wh of the last charge that ended (on the connector), if known."""
+        entry: ThorConfigEntry = controller.entry
+        meter = entry.runtime_data.energy.meters.get(request.box.chargebox_id)
+        if meter is None:
+            return None
+        sessions = [
+            session
+            for number, session in meter.last.items()
+            if connector is None or number == connector
+        ]
+        ended = [s for s in sessions if s.energy is not None]
+        if not ended:
+            return None
+        latest = max(ended, key=lambda s: s.ended or _LONG_AGO)
+        return latest.energy
+
+
+async def _async_message(
+    hass: HomeAssistant,
+    book: Phrasebook,
+    err: HomeAssistantError,
+    box: KnownChargebox | None,
+) -> str:
+    """Return a command's error in the request's language.
+
+    The charge controller's messages are the integration's translated exceptions;
+    they are read in the language of the request, not of the server.
+    """
+    if err.translation_domain == DOMAIN and err.translation_key:
+        messages = await translation.async_get_translations(
+            hass, book.language, "exceptions", [DOMAIN]
+        )
+        message = messages.get(
+            f"component.{DOMAIN}.exceptions.{err.translation_key}.message"
+        )
+        if message:
+            for name, value in (err.translation_placeholders or {}).items():
+                message = message.replace(f"{{{name}}}", str(value))
+            return message
+    return str(err) or book.say("failed", chargebox=box.name if box else "")

@@ -1,0 +1,488 @@
+"""Voice commands: the words of `sentences/<language>.yaml` and how Assist hears them.
+
+Assist's default agent offers an integration no public way to add intent sentences
+(`custom_sentences/` is the user's folder), but it matches *sentence triggers* before
+its own intents, in every language. `ThorSentenceTriggers` registers one trigger per
+Thor intent through the public trigger helpers, as an automation with a
+`conversation` trigger would: its sentences are the templates of every language with
+`<chargebox>` replaced by the names the configured chargeboxes answer to, so nothing
+but Thor's chargeboxes is ever taken from other sentences. The trigger's action
+hands the request to the intent handlers of `intent.py`, whose answer is spoken.
+
+Names are the chargebox's device name (or the name the user gave it), its subentry
+title, its Thor alias and its area; "the car" or "la macchina" names the chargeboxes
+of that vehicle type. They are compared without case, accents, punctuation or a
+leading article ("the", "del", "dell'"...).
+"""
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+import re
+from typing import TYPE_CHECKING, Any, Final
+import unicodedata
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_ID, CONF_PLATFORM
+from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    intent,
+)
+from homeassistant.helpers.script import ScriptRunResult
+from homeassistant.helpers.trigger import (
+    async_initialize_triggers,
+    async_validate_trigger_config,
+)
+from homeassistant.util.yaml import load_yaml_dict
+
+from .charge_control import ThorChargeController
+from .const import CONF_CHARGEBOX_ID, DOMAIN, LOGGER, SUBENTRY_TYPE_CHARGEBOX
+
+if TYPE_CHECKING:
+    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+INTENT_START: Final = "ThorStartCharging"
+INTENT_STOP: Final = "ThorStopCharging"
+INTENT_STATUS: Final = "ThorChargingStatus"
+INTENT_ENERGY: Final = "ThorChargeEnergy"
+INTENTS: Final = (INTENT_START, INTENT_STOP, INTENT_STATUS, INTENT_ENERGY)
+
+SLOT_NAME: Final = "name"
+SLOT_CONNECTOR: Final = "connector"
+
+DEFAULT_LANGUAGE: Final = "en"
+SENTENCES_DIR: Final = Path(__file__).parent / "sentences"
+CONVERSATION: Final = "conversation"
+"""The conversation integration: its trigger platform, and the assistant's name."""
+
+_CHARGEBOX_RULE: Final = "<chargebox>"
+_CONNECTOR_RULE: Final = "<connector>"
+_NOT_WORD: Final = re.compile(r"[\W_]+")
+
+
+def normalize(text: str) -> str:
+    """Return text without case, accents or punctuation, words one space apart."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NOT_WORD.sub(" ", bare.casefold()).split())
+
+
+def _spoken(text: str) -> str:
+    """Return text as it may stand in a sentence template: accents kept."""
+    return " ".join(_NOT_WORD.sub(" ", text.casefold()).split())
+
+
+def _words(values: Any) -> tuple[str, ...]:
+    """Return a list of words from a phrasebook, normalized."""
+    return tuple(
+        word for word in (normalize(str(value)) for value in values or ()) if word
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phrasebook:
+    """The words, sentences and answers of one language."""
+
+    language: str
+    articles: tuple[str, ...]
+    connector_lead: tuple[str, ...]
+    connector_words: tuple[str, ...]
+    number_prefix: tuple[str, ...]
+    numbers: dict[str, int]
+    vehicles: dict[str, tuple[str, ...]]
+    sentences: dict[str, list[str]]
+    responses: dict[str, str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Phrasebook:
+        """Return the phrasebook of a sentences file."""
+        words = data.get("words") or {}
+        return cls(
+            language=str(data["language"]),
+            articles=_words(words.get("articles")),
+            connector_lead=_words(words.get("connector_lead")),
+            connector_words=_words(words.get("connector")),
+            number_prefix=_words(words.get("number_prefix")),
+            numbers={
+                normalize(str(word)): int(number)
+                for word, number in (words.get("numbers") or {}).items()
+            },
+            vehicles={
+                str(vehicle): _words(names)
+                for vehicle, names in (words.get("vehicles") or {}).items()
+            },
+            sentences={
+                str(intent_type): [str(sentence) for sentence in sentences]
+                for intent_type, sentences in (data.get("sentences") or {}).items()
+            },
+            responses={
+                str(key): str(text)
+                for key, text in (data.get("responses") or {}).items()
+            },
+        )
+
+    def say(self, key: str, **placeholders: object) -> str:
+        """Return an answer with its placeholders filled in."""
+        text = self.responses[key]
+        for name, value in placeholders.items():
+            text = text.replace(f"{{{name}}}", str(value))
+        return text
+
+    def join(self, items: Iterable[object], conjunction: str = "and") -> str:
+        """Return "a, b and c" in this language (`conjunction`: "and" or "or")."""
+        texts = [str(item) for item in items]
+        if len(texts) < 2:
+            return "".join(texts)
+        return f"{', '.join(texts[:-1])} {self.responses[conjunction]} {texts[-1]}"
+
+    def target(self, chargebox: str, connector: int | None) -> str:
+        """Return how a chargebox, or one of its connectors, is named in answers."""
+        if connector is None:
+            return chargebox
+        return self.say("target_connector", chargebox=chargebox, connector=connector)
+
+    def energy(self, wh: float) -> str:
+        """Return an energy (given in Wh) as spoken: kWh, 1 decimal (2 under 1 kWh)."""
+        kwh = wh / 1000
+        text = f"{kwh:.{1 if kwh >= 1 else 2}f}".rstrip("0").rstrip(".")
+        if text in {"0", "-0"}:
+            text = "0"
+        key = "kwh_one" if text == "1" else "kwh_many"
+        return self.say(
+            key, value=text.replace(".", self.responses["decimal_separator"])
+        )
+
+    def number(self, token: str) -> int | None:
+        """Return the connector number a spoken token stands for, None if none."""
+        if token.isdigit():
+            return int(token)
+        return self.numbers.get(token)
+
+
+type Phrasebooks = dict[str, Phrasebook]
+
+
+def load_phrasebooks() -> Phrasebooks:
+    """Read the sentences files (in the executor)."""
+    books: Phrasebooks = {}
+    for path in sorted(SENTENCES_DIR.glob("*.yaml")):
+        book = Phrasebook.from_dict(load_yaml_dict(path))
+        books[book.language] = book
+    return books
+
+
+def phrasebook_for(books: Phrasebooks, language: str | None) -> Phrasebook:
+    """Return the phrasebook of a request's language ("it-IT": it), else English."""
+    primary = (language or "").replace("_", "-").split("-")[0].casefold()
+    return books.get(primary) or books[DEFAULT_LANGUAGE]
+
+
+# ----------------------------------------------------------------- chargeboxes
+
+
+class NameLevel(IntEnum):
+    """How firmly a name designates chargeboxes: a stronger name hides weaker ones."""
+
+    VEHICLE = 0
+    """"The car": every chargebox of that vehicle type."""
+    AREA = 1
+    """The area of the chargebox's device."""
+    NAME = 2
+    """The chargebox's own names."""
+
+
+@dataclass(kw_only=True)
+class KnownChargebox:
+    """A configured chargebox and what is known of it now."""
+
+    chargebox_id: str
+    name: str
+    """What answers call it: the user's device name, else Thor's or the subentry's."""
+    controller: ThorChargeController | None
+    """None when its account entry is not loaded."""
+    device_id: str | None
+    names: dict[str, NameLevel] = field(default_factory=dict)
+    """Its names, normalized, with their level."""
+    forms: set[str] = field(default_factory=set)
+    """Its own and its area's names as sentence templates hold them: normalized,
+    and also with their accents (as speech-to-text writes them)."""
+
+    @property
+    def vehicle(self) -> str | None:
+        """Return the vehicle type Thor gives the chargebox, None when unknown."""
+        reading = None if self.controller is None else self.controller.reading
+        vehicle = None if reading is None else reading.chargebox.type.vehicle
+        return None if vehicle is None else str(vehicle)
+
+
+def strip_article(name: str, books: Phrasebooks) -> str:
+    """Return a normalized name without the articles in front ("the", "della")."""
+    articles = {article for book in books.values() for article in book.articles}
+    words = name.split()
+    while len(words) > 1 and words[0] in articles:
+        words = words[1:]
+    return " ".join(words)
+
+
+@callback
+def async_known_chargeboxes(
+    hass: HomeAssistant, books: Phrasebooks
+) -> list[KnownChargebox]:
+    """Return every configured chargebox of every Thor account, with its names."""
+    device_registry = dr.async_get(hass)
+    area_registry = ar.async_get(hass)
+    boxes: list[KnownChargebox] = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        loaded = entry.state is ConfigEntryState.LOADED
+        for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX):
+            chargebox_id = str(subentry.data[CONF_CHARGEBOX_ID])
+            controller = (
+                entry.runtime_data.controller_of(chargebox_id) if loaded else None
+            )
+            device = device_registry.async_get_device_by_identifier(
+                (DOMAIN, chargebox_id), entry.entry_id
+            )
+            reading = None if controller is None else controller.reading
+            alias = None if reading is None else reading.chargebox.alias
+            own = [
+                device and device.name_by_user,
+                device and device.name,
+                alias,
+                subentry.title,
+            ]
+            box = KnownChargebox(
+                chargebox_id=chargebox_id,
+                name=next((name for name in own if name), chargebox_id),
+                controller=controller,
+                device_id=None if device is None else device.id,
+            )
+            area = (
+                None
+                if device is None or device.area_id is None
+                else area_registry.async_get_area(device.area_id)
+            )
+            for level, names in (
+                (NameLevel.AREA, () if area is None else (area.name, *area.aliases)),
+                (NameLevel.NAME, own),
+            ):
+                for name in names:
+                    if name and (key := strip_article(normalize(name), books)):
+                        box.names[key] = level
+                        box.forms |= {key, strip_article(_spoken(name), books)}
+            for book in books.values():
+                for vehicle, words in book.vehicles.items():
+                    if box.vehicle in (None, vehicle):
+                        for word in words:
+                            box.names.setdefault(word, NameLevel.VEHICLE)
+            boxes.append(box)
+    return boxes
+
+
+def name_table(boxes: Iterable[KnownChargebox]) -> dict[str, set[str]]:
+    """Return the chargeboxes each name designates, by its strongest meaning."""
+    best: dict[str, tuple[NameLevel, set[str]]] = {}
+    for box in boxes:
+        for name, level in box.names.items():
+            known = best.get(name)
+            if known is None or level > known[0]:
+                best[name] = (level, {box.chargebox_id})
+            elif level == known[0]:
+                known[1].add(box.chargebox_id)
+    return {name: ids for name, (_, ids) in best.items()}
+
+
+def find_name(text: str, names: Iterable[str]) -> str | None:
+    """Return the longest known name said in a sentence, as whole words."""
+    padded = f" {normalize(text)} "
+    found = [name for name in names if f" {name} " in padded]
+    return max(found, key=len, default=None)
+
+
+def find_connector(text: str, books: Phrasebooks) -> str | None:
+    """Return the word said after "connector" ("2", "two", "due"), None if none."""
+    words = normalize(text).split()
+    connector_words = {word for book in books.values() for word in book.connector_words}
+    prefixes = {word for book in books.values() for word in book.number_prefix}
+    for index, word in enumerate(words[:-1]):
+        if word in connector_words:
+            following = words[index + 1 :]
+            if following[0] in prefixes and len(following) > 1:
+                return following[1]
+            return following[0]
+    return None
+
+
+# ------------------------------------------------------------ sentence triggers
+
+
+def _alternatives(texts: Iterable[str]) -> str:
+    """Return a hassil alternative of plain texts: "(a|b|c)"."""
+    return "(" + "|".join(sorted(set(texts), key=lambda text: (-len(text), text))) + ")"
+
+
+def trigger_sentences(books: Phrasebooks, names: Iterable[str]) -> dict[str, list[str]]:
+    """Return each intent's sentence templates with the names filled in.
+
+    Names are plain words here (no punctuation, which hassil removes from what was
+    said too); each language's articles may precede them.
+    """
+    names = sorted(set(names))
+    sentences: dict[str, list[str]] = {intent_type: [] for intent_type in INTENTS}
+    if not names:
+        return sentences
+    for book in books.values():
+        chargebox = (
+            f"[{_alternatives(book.articles)}] {_alternatives(names)}"
+            if book.articles
+            else _alternatives(names)
+        )
+        lead = f"[{_alternatives(book.connector_lead)}] " if book.connector_lead else ""
+        prefix = f"[{_alternatives(book.number_prefix)}] " if book.number_prefix else ""
+        connector = f"{lead}{_alternatives(book.connector_words)} {prefix}{{connector}}"
+        for intent_type, templates in book.sentences.items():
+            sentences.setdefault(intent_type, []).extend(
+                template.replace(_CHARGEBOX_RULE, chargebox).replace(
+                    _CONNECTOR_RULE, connector
+                )
+                for template in templates
+            )
+    return sentences
+
+
+class ThorSentenceTriggers:
+    """Keeps Assist's sentence triggers for Thor in step with the chargeboxes' names."""
+
+    def __init__(self, hass: HomeAssistant, books: Phrasebooks) -> None:
+        """Prepare the triggers; `async_setup` registers them."""
+        self.hass = hass
+        self.books = books
+        self._names: frozenset[str] = frozenset()
+        self._remove: CALLBACK_TYPE | None = None
+        self._lock = asyncio.Lock()
+
+    async def async_setup(self) -> None:
+        """Register the triggers, and again whenever a name may have changed."""
+        for event_type in (
+            dr.EVENT_DEVICE_REGISTRY_UPDATED,
+            ar.EVENT_AREA_REGISTRY_UPDATED,
+        ):
+            self.hass.bus.async_listen(event_type, self._async_schedule_refresh)
+        await self.async_refresh()
+
+    @callback
+    def _async_schedule_refresh(self, _event: Event[Any]) -> None:
+        self.hass.async_create_task(
+            self.async_refresh(), f"{DOMAIN} voice sentences", eager_start=False
+        )
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Return the names the triggers know."""
+        return self._names
+
+    async def async_refresh(self) -> None:
+        """Register the triggers again if the names said to Assist changed."""
+        async with self._lock:
+            boxes = async_known_chargeboxes(self.hass, self.books)
+            names = frozenset(form for box in boxes for form in box.forms)
+            if boxes:
+                # "The bike" with only car chargeboxes gets a clear answer.
+                names |= {
+                    word
+                    for book in self.books.values()
+                    for words in book.vehicles.values()
+                    for word in words
+                }
+            if names == self._names:
+                return
+            if self._remove is not None:
+                self._remove()
+                self._remove = None
+            self._names = names
+            if not names:
+                return
+            self._remove = await self._async_register(
+                trigger_sentences(self.books, names)
+            )
+
+    async def _async_register(
+        self, sentences: dict[str, list[str]]
+    ) -> CALLBACK_TYPE | None:
+        """Register one `conversation` trigger per intent, as an automation would."""
+        configs = [
+            {CONF_PLATFORM: CONVERSATION, CONF_ID: intent_type, "command": templates}
+            for intent_type, templates in sentences.items()
+            if templates
+        ]
+        try:
+            validated = await async_validate_trigger_config(self.hass, configs)
+            return await async_initialize_triggers(
+                self.hass,
+                validated,
+                self._async_action,
+                DOMAIN,
+                "Thor voice commands",
+                _log,
+            )
+        except (HomeAssistantError, vol.Invalid) as err:
+            LOGGER.warning("Thor's voice commands could not be registered: %s", err)
+            return None
+
+    async def _async_action(
+        self, run_variables: dict[str, Any], context: Context | None = None
+    ) -> ScriptRunResult:
+        """Answer a matched sentence through the intent of its trigger."""
+        trigger = run_variables["trigger"]
+        user_input: dict[str, Any] = trigger.get("user_input") or {}
+        text = str(trigger.get("sentence") or user_input.get("text") or "")
+        language = str(user_input.get("language") or self.hass.config.language)
+        asked = user_input.get("context") or {}
+        request = Context(
+            user_id=asked.get("user_id"),
+            parent_id=asked.get("parent_id"),
+            id=asked.get("id"),
+        )
+        boxes = async_known_chargeboxes(self.hass, self.books)
+        slots: dict[str, Any] = {}
+        # A name the triggers know but no chargebox has now ("the bike" with car
+        # chargeboxes only) is passed on, to be answered as unknown.
+        names = name_table(boxes).keys() | self._names
+        if (name := find_name(text, names)) is not None:
+            slots[SLOT_NAME] = {"value": name, "text": name}
+        if (connector := find_connector(text, self.books)) is not None:
+            slots[SLOT_CONNECTOR] = {"value": connector, "text": connector}
+        try:
+            response = await intent.async_handle(
+                self.hass,
+                CONVERSATION,
+                str(trigger.get(CONF_ID)),
+                slots,
+                text,
+                request,
+                language,
+                assistant=CONVERSATION,
+                device_id=user_input.get("device_id"),
+                satellite_id=user_input.get("satellite_id"),
+            )
+            speech = str(response.speech.get("plain", {}).get("speech", ""))
+        except intent.IntentError:
+            LOGGER.exception("Thor could not answer %r", text)
+            speech = phrasebook_for(self.books, language).say(
+                "failed", chargebox=name or ""
+            )
+        return ScriptRunResult(
+            conversation_response=speech, service_response=None, variables={}
+        )
+
+
+def _log(level: int, message: str, **kwargs: Any) -> None:
+    """Log what the trigger helpers report about Thor's voice commands."""
+    LOGGER.log(level, "%s Thor voice commands", message, **kwargs)
