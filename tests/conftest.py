@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 import time
 from typing import Any
-from unittest.mock import MagicMock, PropertyMock, patch
+from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
@@ -117,6 +117,20 @@ def stored_id_tags(hass_storage: dict[str, Any], entry: MockConfigEntry) -> Any:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/thor in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_blueprint_install(request: pytest.FixtureRequest) -> Generator[None]:
+    """Keep blueprints out of the harness's config directory.
+
+    Setting up the integration installs its blueprints; only tests marked
+    `install_blueprints` (with a config directory of their own) let it.
+    """
+    if request.node.get_closest_marker("install_blueprints"):
+        yield
+        return
+    with patch("custom_components.thor.async_install_blueprints", AsyncMock()):
+        yield
 
 
 @pytest.fixture

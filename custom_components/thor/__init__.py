@@ -22,6 +22,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
+from .blueprint_install import async_install_blueprints
 from .charge_control import ThorChargeController
 from .const import (
     CONF_CHARGEBOX_ID,
@@ -73,9 +74,13 @@ def _chargeboxes(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Fold entries of the one-entry-per-chargebox layout; register the actions."""
+    """Fold entries of the one-entry-per-chargebox layout; register the actions.
+
+    Also install the solar-surplus blueprint, so it is offered without an import.
+    """
     await async_migrate_entries(hass)
     async_setup_services(hass)
+    await async_install_blueprints(hass)
     return True
 
 
