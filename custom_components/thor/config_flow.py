@@ -1,7 +1,7 @@
 """Config flow of the Thor integration: one entry per account, a subentry per chargebox."""
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, override
+from typing import Any, Final, override
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
@@ -59,12 +59,7 @@ from .thor_api import (
     check_api_key,
     normalize_base_url,
 )
-
-if TYPE_CHECKING:
-    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
-    import probatio as vol
-else:
-    import voluptuous as vol
+from .vol import vol
 
 SECTION_ADVANCED: Final = "advanced"
 

@@ -11,7 +11,7 @@ messages. `voice.py` makes Assist's default agent hear them; other agents (and
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, override
+from typing import Any, Final, override
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -39,12 +39,7 @@ from .voice import (
     phrasebook_for,
     strip_article,
 )
-
-if TYPE_CHECKING:
-    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
-    import probatio as vol
-else:
-    import voluptuous as vol
+from .vol import vol
 
 _LONG_AGO: Final = datetime.min.replace(tzinfo=UTC)
 

@@ -10,7 +10,7 @@ chargebox where the action reads, the only one where it commands).
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import math
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID, ATTR_DEVICE_ID
@@ -39,12 +39,7 @@ from .thor_api import (
     ThorError,
     ThorNotReservableError,
 )
-
-if TYPE_CHECKING:
-    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
-    import probatio as vol
-else:
-    import voluptuous as vol
+from .vol import vol
 
 ATTR_CONNECTOR: Final = "connector"
 ATTR_START: Final = "start"

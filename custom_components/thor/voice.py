@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 import unicodedata
 
 from homeassistant.config_entries import ConfigEntryState
@@ -42,12 +42,7 @@ from homeassistant.util.yaml import load_yaml_dict
 
 from .charge_control import ThorChargeController
 from .const import CONF_CHARGEBOX_ID, DOMAIN, LOGGER, SUBENTRY_TYPE_CHARGEBOX
-
-if TYPE_CHECKING:
-    # Home Assistant 2026.10 aliases voluptuous to probatio; type-check against it.
-    import probatio as vol
-else:
-    import voluptuous as vol
+from .vol import vol
 
 INTENT_START: Final = "ThorStartCharging"
 INTENT_STOP: Final = "ThorStopCharging"
