@@ -639,3 +639,12 @@ async def test_setup_installs_the_blueprint(
     await hass.async_block_till_done()
     target = config_dir / "blueprints" / "automation" / "thor"
     assert [path.name for path in target.iterdir()] == ["solar_surplus_it.yaml"]
+
+
+async def test_installer_cannot_write(
+    hass: HomeAssistant, config_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A config directory it cannot write to costs a warning, not the setup."""
+    (config_dir / "blueprints").write_text("not a folder", encoding="utf-8")
+    await async_install_blueprints(hass)
+    assert "Could not install the Thor blueprints" in caplog.text

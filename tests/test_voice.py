@@ -501,3 +501,126 @@ def test_phrasebooks_have_the_same_answers() -> None:
     assert set(books) == {"en", "it"}
     assert books["en"].responses.keys() == books["it"].responses.keys()
     assert books["en"].sentences.keys() == books["it"].sentences.keys()
+
+
+# ------------------------------------------------- both connectors, and after
+
+
+async def test_both_connectors_charging(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With both connectors busy: start says so, status and energy cover both."""
+    garage = boxes["garage"]
+    simulator.start_app_charge(garage, 1)
+    simulator.start_app_charge(garage, 2)
+    simulator.advance(600)
+    await _refresh(hass, two_boxes)
+    total = sum(charge["energy"] for charge in simulator.running(garage))
+
+    response = await _say(hass, "start charging the garage")
+    assert "already charging" in _speech(response)
+    assert len(simulator.running(garage)) == 2
+
+    response = await _say(hass, "is the garage charging?")
+    assert _speech(response).startswith("yes")
+    assert "1 and 2" in _speech(response)
+
+    response = await _say(hass, "how much energy has the garage charged?")
+    assert f"{round(total / 1000, 1)} kilowatt" in response.speech["plain"]["speech"]
+
+
+async def test_stop_an_idle_connector_and_the_last_charge(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Stopping an idle connector sends nothing; the last charge's energy is told."""
+    response = await _say(hass, "stop charging the garage connector 2")
+    assert "nothing to stop" in _speech(response)
+
+    await _say(hass, "start charging the bike shed")
+    await async_poll(hass, freezer, 2)
+    simulator.advance(600)
+    await async_poll(hass, freezer, 30)
+    await _say(hass, "stop charging the bike shed")
+    for _ in range(3):
+        await async_poll(hass, freezer, 30)
+    assert _running(simulator, boxes["bike"]) == []
+
+    response = await _say(hass, "how much energy has the bike shed charged?")
+    assert "not charging" in _speech(response)
+    assert "last charge delivered" in _speech(response)
+    assert "kilowatt" in response.speech["plain"]["speech"]
+
+
+async def test_chargebox_not_loaded(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """A chargebox whose entry is not loaded is reported unavailable; nothing sent."""
+    assert await hass.config_entries.async_unload(two_boxes.entry_id)
+    await hass.async_block_till_done()
+    response = await _say(hass, "start charging the bike shed")
+    assert "not available" in _speech(response)
+    assert _running(simulator, boxes["bike"]) == []
+
+
+async def test_connector_number_and_removed_chargeboxes(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """ "Connector number 2" is understood; once the account is gone, Thor hears nothing."""
+    response = await _say(hass, "start charging the garage connector number 2")
+    assert "connector 2" in _speech(response)
+    assert _running(simulator, boxes["garage"]) == [2]
+
+    response = await _say(hass, "how much energy has the garage connector 1 charged")
+    assert "connector 1" in _speech(response)
+    assert "not charging" in _speech(response)
+    # A number said in the other language still names the connector.
+    response = await intent.async_handle(
+        hass,
+        "test",
+        INTENT_START,
+        {"name": {"value": "garage"}, "connector": {"value": "uno"}},
+        language="en",
+    )
+    assert response.response_type is ACTION_DONE
+    assert sorted(_running(simulator, boxes["garage"])) == [1, 2]
+
+    assert await hass.config_entries.async_remove(two_boxes.entry_id)
+    await hass.async_block_till_done()
+    response = await _say(hass, "start charging the bike shed")
+    assert response.response_type is ERROR
+    assert _running(simulator, boxes["bike"]) == []
+    # Other agents calling the intent hear that there is no chargebox.
+    response = await intent.async_handle(hass, "test", INTENT_STATUS, {})
+    assert response.response_type is ERROR
+    book = load_phrasebooks()["en"]
+    assert response.speech["plain"]["speech"] == book.say("no_chargebox")
+
+
+@pytest.mark.parametrize(
+    ("language", "wh", "key", "value"),
+    [
+        ("en", 1000, "kwh_one", "1"),
+        ("en", 1500, "kwh_many", "1.5"),
+        ("en", 420, "kwh_many", "0.42"),
+        ("en", 1, "kwh_many", "0"),
+        ("it", 12345, "kwh_many", "12,3"),
+    ],
+)
+def test_energy_as_spoken(language: str, wh: float, key: str, value: str) -> None:
+    """Energies are said in kWh: one decimal, two under 1 kWh, the local separator."""
+    book = load_phrasebooks()[language]
+    assert book.energy(wh) == book.say(key, value=value)
