@@ -4,9 +4,13 @@ The chargeboxes: "Garage" (the simulator's own, 2 connectors, a car chargebox) a
 "Bike shed" (1 connector, a bicycle chargebox), in one Thor account.
 """
 
+from unittest.mock import patch
+
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
@@ -624,3 +628,43 @@ def test_energy_as_spoken(language: str, wh: float, key: str, value: str) -> Non
     """Energies are said in kWh: one decimal, two under 1 kWh, the local separator."""
     book = load_phrasebooks()[language]
     assert book.energy(wh) == book.say(key, value=value)
+
+
+async def test_an_intent_failure_is_spoken(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Whatever goes wrong inside the intent, Assist answers instead of failing."""
+    with patch(
+        "custom_components.thor.voice.intent.async_handle",
+        side_effect=intent.IntentUnexpectedError("boom"),
+    ):
+        response = await _say(hass, "start charging the bike shed")
+    book = load_phrasebooks()["en"]
+    assert response.speech["plain"]["speech"] == book.say(
+        "failed", chargebox="bike shed"
+    )
+    assert _running(simulator, boxes["bike"]) == []
+
+
+async def test_sentences_that_cannot_be_registered(
+    hass: HomeAssistant,
+    voice: None,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Refused trigger sentences cost a warning; the integration works on."""
+    with patch(
+        "custom_components.thor.voice.async_validate_trigger_config",
+        side_effect=HomeAssistantError("refused"),
+    ):
+        entry = await async_setup_entry(
+            hass,
+            account_entry((boxes["bike"], "Bike shed"), base_url=simulator.base_url),
+        )
+    assert "voice commands could not be registered" in caplog.text
+    assert entry.state is ConfigEntryState.LOADED
+    assert entity_state(hass, BIKE) == "off"
