@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 import logging
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -188,21 +189,11 @@ class Day:
             await self.run(minutes, surplus)
 
 
-def _waits(task: asyncio.Future[Any]) -> bool:
-    """Return whether a task is parked in a wait step of a script (a pause)."""
+def _awaits(task: asyncio.Future[Any], codes: tuple[CodeType, ...]) -> bool:
+    """Return whether a task is (somewhere down its awaits) in one of `codes`."""
     awaited: Any = task.get_coro() if isinstance(task, asyncio.Task) else None
     while awaited is not None:
-        if getattr(awaited, "cr_code", None) is _WAIT_STEP:
-            return True
-        awaited = getattr(awaited, "cr_await", None)
-    return False
-
-
-def _runs_automation(task: asyncio.Future[Any]) -> bool:
-    """Return whether a task runs an automation's actions (or a part of them)."""
-    awaited: Any = task.get_coro() if isinstance(task, asyncio.Task) else None
-    while awaited is not None:
-        if getattr(awaited, "cr_code", None) in _RUNS:
+        if getattr(awaited, "cr_code", None) in codes:
             return True
         awaited = getattr(awaited, "cr_await", None)
     return False
@@ -223,8 +214,8 @@ async def async_settle(hass: HomeAssistant) -> None:
             for task in (*hass._tasks, *hass._background_tasks)
             if task is not current and not task.done()
         ]
-        parked = any(_waits(task) for task in asyncio.all_tasks())
-        busy = [task for task in tasks if not (parked and _runs_automation(task))]
+        parked = any(_awaits(task, (_WAIT_STEP,)) for task in asyncio.all_tasks())
+        busy = [task for task in tasks if not (parked and _awaits(task, _RUNS))]
         quiet = 0 if busy else quiet + 1
 
 
