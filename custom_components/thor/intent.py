@@ -344,10 +344,9 @@ class ChargeEnergyHandler(_ThorIntentHandler):
     async def _async_answer(self, request: _Request) -> str:
         controller = request.controller
         book, reading = request.book, request.reading
-        if request.connector is not None:
-            connectors = [request.connector]
-        else:
-            connectors = [c for c in request.connectors if controller.charging(c)]
+        connectors = (
+            request.connectors if request.connector is None else [request.connector]
+        )
         charging = [c for c in connectors if controller.charging(c)]
         if not charging:
             connector = connectors[0] if len(connectors) == 1 else None
