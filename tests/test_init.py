@@ -21,7 +21,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.thor import async_get_backoff
+from custom_components.thor.entries import async_get_backoff
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,

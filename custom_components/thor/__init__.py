@@ -6,11 +6,10 @@ when the integration starts, keeping every id.
 """
 
 from types import MappingProxyType
-from typing import Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import CONF_API_KEY, Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import (
     config_validation as cv,
@@ -20,7 +19,6 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
-from homeassistant.util.hass_dict import HassKey
 
 from .blueprint_install import async_install_blueprints
 from .charge_control import ThorChargeController
@@ -34,13 +32,13 @@ from .const import (
 )
 from .coordinator import ThorDataUpdateCoordinator, async_delete_issues
 from .energy import ThorEnergyTracker, async_remove_energy
+from .entries import async_forget_backoff, async_get_backoff, chargebox_subentries
 from .errors import ISSUE_KEYS
 from .push import PUSH_IDLE_INTERVAL, ThorPush, async_delete_cloudhook
 from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
 from .store import ThorChargeStore
 from .thor_api import (
-    ThorBackoff,
     ThorClient,
     ThorInvalidApiKeyError,
     ThorInvalidBaseUrlError,
@@ -54,23 +52,6 @@ PLATFORMS: list[Platform] = [
 ]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-BACKOFFS: Final[HassKey[dict[str, ThorBackoff]]] = HassKey(f"{DOMAIN}_backoffs")
-"""Each entry's rate-limit back-off; it outlives setup retries and reloads."""
-
-
-@callback
-def async_get_backoff(hass: HomeAssistant, entry_id: str) -> ThorBackoff:
-    """Return the back-off shared by everything an account entry sends to Thor."""
-    return hass.data.setdefault(BACKOFFS, {}).setdefault(entry_id, ThorBackoff())
-
-
-def _chargeboxes(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
-    """Return the chargebox subentries of an account entry, by chargebox id."""
-    return {
-        subentry.data[CONF_CHARGEBOX_ID]: subentry
-        for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
-    }
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -112,7 +93,7 @@ async def async_migrate_entries(hass: HomeAssistant) -> None:
             if (other.data[CONF_API_KEY], base_url_from(other.data)) == account
         )
         chargebox_id: str = entry.data[CONF_CHARGEBOX_ID]
-        subentry = _chargeboxes(parent).get(chargebox_id)
+        subentry = chargebox_subentries(parent).get(chargebox_id)
         if subentry is None:
             subentry = ConfigSubentry(
                 data=MappingProxyType({CONF_CHARGEBOX_ID: chargebox_id}),
@@ -214,7 +195,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
         raise ConfigEntryError(
             translation_domain=DOMAIN, translation_key="invalid_base_url"
         ) from err
-    chargeboxes = _chargeboxes(entry)
+    chargeboxes = chargebox_subentries(entry)
     store = ThorChargeStore(hass, entry.entry_id)
     await store.async_load()
     # A deleted chargebox subentry takes its stored id_tags with it.
@@ -281,7 +262,7 @@ async def _async_update_listener(hass: HomeAssistant, entry: ThorConfigEntry) ->
     if (
         runtime.settings != entry.data
         or runtime.options != entry.options
-        or configured != _chargeboxes(entry).keys()
+        or configured != chargebox_subentries(entry).keys()
     ):
         hass.config_entries.async_schedule_reload(entry.entry_id)
 
@@ -299,8 +280,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> boo
 
 async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> None:
     """Remove the repair issues and the stored id_tags of a deleted config entry."""
-    async_delete_issues(hass, entry.entry_id, _chargeboxes(entry))
-    hass.data.get(BACKOFFS, {}).pop(entry.entry_id, None)
+    async_delete_issues(hass, entry.entry_id, chargebox_subentries(entry))
+    async_forget_backoff(hass, entry.entry_id)
     await ThorChargeStore(hass, entry.entry_id).async_remove()
     await async_remove_energy(hass, entry.entry_id)
     await async_delete_cloudhook(hass, entry)

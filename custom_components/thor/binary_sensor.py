@@ -13,7 +13,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ThorData
+from .data import ThorData
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
 from .runtime import ThorConfigEntry
 

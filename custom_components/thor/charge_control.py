@@ -48,7 +48,8 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .coordinator import ThorData, ThorDataUpdateCoordinator
+from .coordinator import ThorDataUpdateCoordinator
+from .data import ThorData
 from .errors import FailureKind, classify
 from .store import ChargeRecord, ThorChargeStore
 from .thor_api import (

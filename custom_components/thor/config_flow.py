@@ -28,13 +28,13 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from . import async_get_backoff
 from .const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
     CONF_CHARGEBOX_IDS,
     CONF_ENVIRONMENT,
     CONF_PUSH,
+    DASHBOARD_HELP_URL,
     DOMAIN,
     ENVIRONMENT_PRODUCTION,
     ENVIRONMENTS,
@@ -43,7 +43,7 @@ from .const import (
     account_title,
     base_url_from,
 )
-from .coordinator import DASHBOARD_HELP_URL
+from .entries import async_get_backoff
 from .errors import FailureKind, ThorFailure, classify
 from .push import PushUnavailableError, async_webhook_url
 from .thor_api import (

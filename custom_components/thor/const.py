@@ -30,6 +30,11 @@ ENVIRONMENTS: Final = {
     ENVIRONMENT_DEVELOPMENT: DEVELOPMENT_BASE_URL,
 }
 
+DASHBOARD_HELP_URL: Final = (
+    "https://develop.thor.tools/api/getting-started/dashboard-configuration"
+)
+"""Thor's page on the dashboard settings the repair issues ask to change."""
+
 SCAN_INTERVAL_IDLE: Final = timedelta(seconds=60)
 SCAN_INTERVAL_CHARGING: Final = timedelta(seconds=30)
 

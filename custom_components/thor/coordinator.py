@@ -9,9 +9,9 @@ awaiting confirmation or a stored id_tag) asks for them.
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from typing import Final, override
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -19,7 +19,14 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .const import DOMAIN, LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
+from .const import (
+    DASHBOARD_HELP_URL,
+    DOMAIN,
+    LOGGER,
+    SCAN_INTERVAL_CHARGING,
+    SCAN_INTERVAL_IDLE,
+)
+from .data import ThorAccountData, ThorData
 from .errors import (
     ACCOUNT_ISSUE_KEYS,
     CHARGEBOX_ISSUE_KEYS,
@@ -29,55 +36,11 @@ from .errors import (
 )
 from .thor_api import (
     Chargebox,
-    Connector,
     RunningCharge,
     ThorChargeboxNotFoundError,
     ThorClient,
     ThorError,
 )
-
-DASHBOARD_HELP_URL: Final = (
-    "https://develop.thor.tools/api/getting-started/dashboard-configuration"
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ThorData:
-    """One reading of a chargebox: the box and its running charges by connector."""
-
-    chargebox: Chargebox
-    charges: dict[int, RunningCharge]
-
-    def connector(self, number: int) -> Connector | None:
-        """Return the connector with that number, None if the box has none such."""
-        return next(
-            (
-                connector
-                for connector in self.chargebox.connectors
-                if connector.number == number
-            ),
-            None,
-        )
-
-    def is_occupied(self, number: int) -> bool:
-        """Return whether a transaction runs on the connector."""
-        return number in self.chargebox.occupied_connectors or number in self.charges
-
-    @property
-    def any_occupied(self) -> bool:
-        """Return whether a transaction runs on any connector."""
-        return bool(self.chargebox.occupied_connectors or self.charges)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ThorAccountData:
-    """One reading of an account: every chargebox Thor listed, by id."""
-
-    chargeboxes: Mapping[str, ThorData]
-
-    def get(self, chargebox_id: str) -> ThorData | None:
-        """Return the reading of a chargebox, None if Thor did not list it."""
-        return self.chargeboxes.get(chargebox_id)
 
 
 def issue_id(entry_id: str, key: str, chargebox_id: str | None = None) -> str:

@@ -17,7 +17,8 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .coordinator import ThorAccountData, ThorData, ThorDataUpdateCoordinator
+from .coordinator import ThorDataUpdateCoordinator
+from .data import ThorAccountData, ThorData
 from .thor_api import FinishedCharge, RunningCharge, ThorClient, ThorError
 from .thor_api.notifications import MetersNotification
 

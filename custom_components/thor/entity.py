@@ -12,7 +12,8 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN
-from .coordinator import ThorData, ThorDataUpdateCoordinator
+from .coordinator import ThorDataUpdateCoordinator
+from .data import ThorData
 from .runtime import ThorConfigEntry
 from .thor_api import ChargeboxType, Connector, Vehicle
 

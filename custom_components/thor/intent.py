@@ -19,7 +19,7 @@ from homeassistant.helpers import config_validation as cv, intent, translation
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN
-from .coordinator import ThorData
+from .data import ThorData
 from .runtime import ThorConfigEntry
 from .voice import (
     INTENT_ENERGY,

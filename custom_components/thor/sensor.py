@@ -23,7 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import ThorData
+from .data import ThorData
 from .energy import LastSession, ThorEnergyTracker, energy_signal, kwh
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
 from .runtime import ThorConfigEntry

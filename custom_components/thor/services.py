@@ -27,7 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
-from .coordinator import ThorAccountData
+from .data import ThorAccountData
 from .errors import FailureKind, classify
 from .runtime import ThorConfigEntry
 from .thor_api import (

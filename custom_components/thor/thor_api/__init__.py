@@ -11,6 +11,7 @@ from .const import (
     DEFAULT_RATE_LIMIT_BACKOFF,
     DEFAULT_REQUEST_TIMEOUT,
     DEVELOPMENT_BASE_URL,
+    MAX_FINISHED_RANGE_DAYS,
     PRODUCTION_BASE_URL,
     ConnectorFormat,
     ConnectorType,
@@ -66,7 +67,7 @@ from .notifications import (
     ThorNotificationError,
     parse_notification,
 )
-from .validation import check_api_key, normalize_base_url
+from .validation import check_api_key, normalize_base_url, parse_connector
 
 __all__ = [
     "DEFAULT_MAX_BACKOFF",
@@ -74,6 +75,7 @@ __all__ = [
     "DEFAULT_RATE_LIMIT_BACKOFF",
     "DEFAULT_REQUEST_TIMEOUT",
     "DEVELOPMENT_BASE_URL",
+    "MAX_FINISHED_RANGE_DAYS",
     "MAX_NOTIFICATION_BYTES",
     "PRODUCTION_BASE_URL",
     "ChargePayment",
@@ -125,5 +127,6 @@ __all__ = [
     "Vehicle",
     "check_api_key",
     "normalize_base_url",
+    "parse_connector",
     "parse_notification",
 ]

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 import json
 import logging
@@ -18,6 +18,7 @@ from .backoff import ThorBackoff
 from .const import (
     API_KEY_HEADER,
     DEFAULT_REQUEST_TIMEOUT,
+    MAX_FINISHED_RANGE_DAYS,
     PRODUCTION_BASE_URL,
     ErrorCode,
 )
@@ -380,6 +381,39 @@ class ThorClient:
             params["chargebox"] = self._check_chargebox_id(chargebox_id)
         data = await self._request("GET", "/charges/finished", params=params)
         return parse_finished_charges(data)
+
+    async def finished_charges_between(
+        self, first: date, last: date, chargebox_id: str | None = None
+    ) -> list[FinishedCharge]:
+        """Return the charges that ended from `first` to `last` (inclusive days).
+
+        A range longer than `MAX_FINISHED_RANGE_DAYS` is read in several requests, one
+        after the other, oldest first; a record listed by two of them is returned once
+        (by transaction, else by chargebox, connector and start).
+        """
+        if last < first:
+            raise ValueError("The end date must not be before the start date")
+        seen: set[tuple[object, ...]] = set()
+        charges: list[FinishedCharge] = []
+        day = first
+        while True:
+            end = last
+            if (last - day).days >= MAX_FINISHED_RANGE_DAYS:
+                end = day + timedelta(days=MAX_FINISHED_RANGE_DAYS - 1)
+            for charge in await self.finished_charges(day, end, chargebox_id):
+                key: tuple[object, ...] = (
+                    ("t", charge.id)
+                    if charge.id is not None
+                    else ("c", charge.chargebox, charge.connector, charge.date_started)
+                )
+                if charge.id is None and charge.date_started is None:
+                    key = ("o", id(charge))  # Nothing tells it apart: keep it.
+                if key not in seen:
+                    seen.add(key)
+                    charges.append(charge)
+            if end >= last:
+                return charges
+            day = end + timedelta(days=1)
 
     async def start_charge(self, chargebox_id: str, connector: int) -> str:
         """Ask Thor to start a charge and return its `id_tag` (never retried).

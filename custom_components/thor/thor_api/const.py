@@ -20,6 +20,10 @@ DEFAULT_MAX_BACKOFF: Final = 300.0
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 60.0
 """Wait after a 429 without a usable `Retry-After`, seconds."""
 
+MAX_FINISHED_RANGE_DAYS: Final = 31
+"""Most days asked of `charges/finished` in one request (§6 #18: Thor documents no
+limit); `ThorClient.finished_charges_between` splits longer ranges."""
+
 MAX_TEXT_LENGTH: Final = 255
 """Longest free text kept from Thor: Home Assistant refuses longer states."""
 

@@ -1,7 +1,9 @@
 """Checks of the API key and the base URL, shared by the client and the config flow."""
 
 import ipaddress
+import math
 import re
+from typing import Any
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -21,6 +23,29 @@ _UNSENDABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _MAX_DNS_NAME = 253
 _MAX_PORT = 65535
+
+
+def parse_connector(value: Any) -> int | None:
+    """Return a connector number (1, "1", 2.0), None for anything else.
+
+    The one reading of a connector number, whoever sent it (Thor, storage, a user):
+    booleans, fractions, non-finite numbers and numbers below 1 are refused.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    number: float | None = None
+    if isinstance(value, float):
+        number = value
+    elif isinstance(value, str) and len(value) <= 32:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    if number is None or not math.isfinite(number) or not number.is_integer():
+        return None
+    return int(number) if number >= 1 else None
 
 
 def _has_unsendable(text: str) -> bool:
