@@ -36,6 +36,7 @@ from custom_components.thor.const import (
     CONF_CHARGEBOX_ID,
     CONF_ENVIRONMENT,
     DOMAIN,
+    SCAN_INTERVAL_IDLE,
     SUBENTRY_TYPE_CHARGEBOX,
 )
 from custom_components.thor.store import STORAGE_VERSION, storage_key
@@ -63,6 +64,13 @@ async def async_poll(
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def async_next_idle_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Move time past the idle poll interval, so that exactly the next poll runs."""
+    await async_poll(hass, freezer, SCAN_INTERVAL_IDLE.total_seconds() + 1)
 
 
 async def async_poll_steps(

@@ -39,6 +39,7 @@ from .conftest import (
     API_KEY,
     CHARGEBOX_ID,
     account_entry,
+    async_next_idle_poll,
     async_poll,
     async_setup_entry,
     async_switch,
@@ -299,14 +300,14 @@ async def test_poll_cost_does_not_grow_with_chargeboxes(
 
     simulator.reset_requests()
     for _ in range(3):
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
     assert dict(simulator.request_counts.by_endpoint) == {
         "GET /chargeboxes?onlyactive": 3
     }
 
     # A card starts a charge on the last box: the running charges join the poll.
     simulator.start_rfid_charge(configured[-1], 1, "04A1B2C3D4E5F6")
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     switch = f"switch.box_{count - 1}_charging"
     assert entity_state(hass, switch) == STATE_ON
     simulator.reset_requests()
@@ -322,7 +323,7 @@ async def test_poll_cost_does_not_grow_with_chargeboxes(
     await async_poll(hass, freezer, 31)
     assert entity_state(hass, switch) == STATE_OFF
     simulator.reset_requests()
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert simulator.request_counts.total == 1
 
 

@@ -19,7 +19,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.thor.entries import async_get_backoff
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -31,6 +30,7 @@ from custom_components.thor.const import (
     SUBENTRY_TYPE_CHARGEBOX,
     account_title,
 )
+from custom_components.thor.entries import async_get_backoff
 from custom_components.thor.thor_api import (
     DEVELOPMENT_BASE_URL,
     PRODUCTION_BASE_URL,

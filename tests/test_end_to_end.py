@@ -19,7 +19,7 @@ from custom_components.thor.const import (
 )
 from thor_simulator import ThorSimulator
 
-from .conftest import API_KEY, async_poll
+from .conftest import API_KEY, async_next_idle_poll
 
 OCCUPIED_1 = "binary_sensor.garage_connector_1_occupied"
 OCCUPIED_2 = "binary_sensor.garage_connector_2_occupied"
@@ -89,7 +89,7 @@ async def test_flow_sets_up_a_working_device(
     # A card starts a charge at the box; the next poll shows it, energy grows.
     simulator.start_rfid_charge(chargebox_id, 1, "04A1B2C3D4E5F6")
     simulator.reserve(chargebox_id, 2, minutes=30)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert hass.states.get(OCCUPIED_1).state == STATE_ON
     assert hass.states.get(OCCUPIED_2).state == STATE_OFF
     assert hass.states.get(RESERVED_2).state == STATE_ON
@@ -101,20 +101,20 @@ async def test_flow_sets_up_a_working_device(
 
     # Thor goes down: everything becomes unavailable, then comes back by itself.
     simulator.faults.set(status=503)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert hass.states.get(OCCUPIED_1).state == STATE_UNAVAILABLE
     simulator.faults.clear()
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert hass.states.get(OCCUPIED_1).state == STATE_ON
 
     # The charge ends at the box.
     simulator.end_charge(chargebox_id, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert hass.states.get(OCCUPIED_1).state == STATE_OFF
 
     # The chargebox loses its connection to Thor: shown as disconnected, not unknown.
     simulator.chargeboxes[chargebox_id].connected = False
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert hass.states.get(CONNECTED).state == STATE_OFF
 
     assert await hass.config_entries.async_unload(entry_id)

@@ -21,7 +21,7 @@ from custom_components.thor.energy import (
 from custom_components.thor.thor_api import FinishedCharge, RunningCharge
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll, async_setup_entry, entity_state
+from .conftest import async_next_idle_poll, async_poll, async_setup_entry, entity_state
 
 TOTAL = "sensor.garage_energy_delivered"
 TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
@@ -83,7 +83,7 @@ async def test_a_charge_is_counted_with_power_and_last_session(
     assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
 
     simulator.start_rfid_charge(box, 1, CARD)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     # One reading of the charge: the power is not known yet.
     assert entity_state(hass, POWER_1) == STATE_UNKNOWN
     await async_poll(hass, freezer, 31)
@@ -135,7 +135,7 @@ async def test_restart_in_the_middle_of_a_charge(
     box = _box(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 20 * 60)
     before = _kwh(hass, TOTAL)
     assert before > 0
@@ -148,7 +148,7 @@ async def test_restart_in_the_middle_of_a_charge(
     assert entity_state(hass, POWER_1) == STATE_UNKNOWN  # One reading since.
 
     simulator.end_charge(box, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
     assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
 
@@ -227,17 +227,17 @@ async def test_a_failed_finished_read_is_retried(
     box = _box(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 10 * 60)
     seen = _kwh(hass, TOTAL)
     simulator.faults.set(status=503, path="/charges/finished")
     freezer.tick(timedelta(minutes=5))  # Delivered after the last reading.
     simulator.end_charge(box, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, TOTAL) == seen  # The end is known, the last 5 minutes not yet.
     assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
     simulator.faults.clear()
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
     assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
     assert abs(_kwh(hass, LAST_ENERGY_1) - energy / 1000) < 0.001
@@ -266,10 +266,10 @@ async def test_failed_reconciliation_at_start_up_is_retried(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert _kwh(hass, TOTAL) == 0
     simulator.faults.clear()
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, TOTAL) == 0  # Not hammering Thor: 15 minutes later.
     for _ in range(15):
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
     assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
 
@@ -285,10 +285,10 @@ async def test_paid_charge_has_a_cost_in_its_currency(
     simulator.chargeboxes[box].payment_free = False
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 30 * 60)
     simulator.end_charge(box, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     (item,) = simulator.finished
     payment = item["payment"]
     state = hass.states.get(LAST_COST_1)
@@ -309,7 +309,7 @@ async def test_energy_is_stored_and_removed_with_the_entry(
     box = _box(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     await _restart(hass, sim_config_entry)
     stored = hass_storage[storage_key(sim_config_entry.entry_id)]["data"]
     assert stored["chargeboxes"][box]["totals"]["1"] > 0
@@ -326,11 +326,11 @@ async def test_idle_polls_write_no_energy_state(
 ) -> None:
     """While nothing charges, the new sensors write nothing (the recorder stays quiet)."""
     await async_setup_entry(hass, sim_config_entry)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     writes: list[Event] = []
     hass.bus.async_listen("state_changed", writes.append)
     for _ in range(60):
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
     assert writes == []
 
 
@@ -388,7 +388,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
         replace(box, occupied_connectors=frozenset({1}))
     ]
     mock_thor_client.running_charges.return_value = [replace(running, energy=7000)]
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     mock_thor_client.list_chargeboxes.return_value = [box]
     mock_thor_client.running_charges.return_value = []
     await async_poll(hass, freezer, 24 * 3600)

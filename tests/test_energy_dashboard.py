@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll, async_setup_entry, entity_state
+from .conftest import async_next_idle_poll, async_setup_entry, entity_state
 
 TOTAL = "sensor.garage_energy_delivered"
 CARD = "04A1B2C3D4E5F6"
@@ -57,9 +57,9 @@ async def test_energy_dashboard_accepts_the_meter(
     await manager.async_update({"device_consumption": [{"stat_consumption": TOTAL}]})
     simulator.start_rfid_charge(box, 1, CARD)
     for _ in range(70):
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
     simulator.end_charge(box, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     await async_wait_recording_done(hass)
     do_adhoc_statistics(
         hass, start=get_start_time(dt_util.utcnow() - timedelta(minutes=5))

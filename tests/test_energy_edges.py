@@ -29,7 +29,13 @@ from custom_components.thor.thor_api import (
     ThorServerError,
 )
 
-from .conftest import CHARGEBOX_ID, async_poll, async_setup_entry, entity_state
+from .conftest import (
+    CHARGEBOX_ID,
+    async_next_idle_poll,
+    async_poll,
+    async_setup_entry,
+    entity_state,
+)
 
 TOTAL = "sensor.garage_energy_delivered"
 TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
@@ -178,7 +184,7 @@ async def test_charges_without_a_transaction_number(
     await async_setup_entry(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000, charge_id=None)])
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [_running(started, 3000, charge_id=None)])
     await async_poll(hass, freezer, 31)
     assert _kwh(hass, TOTAL) == 3.0
@@ -194,7 +200,7 @@ async def test_charges_without_a_transaction_number(
         idle_client,
         [replace(_running(started, 9000, charge_id=None), date_started=None)],
     )
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, TOTAL) == 3.5
 
 
@@ -209,7 +215,7 @@ async def test_thor_late_with_the_finished_record(
     events = _sessions(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000, kind="local")])
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [_running(started, 4000, kind="local")])
     await async_poll(hass, freezer, 31)
     _charging(idle_client, [])
@@ -222,7 +228,7 @@ async def test_thor_late_with_the_finished_record(
     idle_client.finished_charges.side_effect = None
     idle_client.finished_charges.return_value = []
     for _ in range(int(SETTLE_TIMEOUT.total_seconds() // 60) + 1):
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, LAST_ENERGY_1) == 4.0
     assert entity_state(hass, LAST_BY_1) == "local"
     assert [e.type for e in events] == [
@@ -232,7 +238,7 @@ async def test_thor_late_with_the_finished_record(
     assert events[-1].energy == 4.0
     # No more reads for it until the daily reconciliation.
     reads = idle_client.finished_charges.call_count
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert idle_client.finished_charges.call_count == reads
 
     ended = dt_util.utcnow() - timedelta(minutes=5)

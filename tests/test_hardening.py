@@ -58,6 +58,7 @@ from thor_simulator import ThorSimulator
 from .conftest import (
     API_KEY,
     CHARGEBOX_ID,
+    async_next_idle_poll,
     async_poll,
     async_poll_steps,
     async_setup_entry,
@@ -909,7 +910,7 @@ async def test_11_a_throttled_command_blocks_what_follows(
     assert err.value.translation_key == "rate_limited"
     assert _requests(simulator) == before
 
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert _requests(simulator) > before
     await async_switch(hass, SWITCH_1, on=True)
     assert entity_state(hass, SWITCH_1) == STATE_ON

@@ -20,7 +20,12 @@ from custom_components.thor.const import DOMAIN
 from custom_components.thor.thor_api import FinishedCharge, FinishedChargePayment
 from thor_simulator import ThorSimulator
 
-from .conftest import account_entry, async_poll, async_setup_entry, entity_state
+from .conftest import (
+    account_entry,
+    async_next_idle_poll,
+    async_setup_entry,
+    entity_state,
+)
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # 05:00 PDT on 10 March
 HISTORY = "/latest/integration/charges/finished"
@@ -591,7 +596,7 @@ async def test_reserve_refused_from_the_last_reading(
     data = {"config_entry_id": entry.entry_id, "duration": {"minutes": 5}}
 
     async def refused(key: str, connector: int = 1) -> None:
-        await async_poll(hass, freezer, 61)
+        await async_next_idle_poll(hass, freezer)
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, "reserve_connector", {**data, "connector": connector})
         assert err.value.translation_key == key
@@ -608,7 +613,7 @@ async def test_reserve_refused_from_the_last_reading(
     box.reservable = True
     simulator.end_charge(garage, 1)
     box.connected = False
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     with pytest.raises(HomeAssistantError) as err:
         await _action(hass, "reserve_connector", data)
     assert err.value.translation_key == "chargebox_offline"
@@ -687,7 +692,7 @@ async def test_reserve_a_chargebox_thor_no_longer_lists(
         hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
     )
     del simulator.chargeboxes[garage]
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     with pytest.raises(HomeAssistantError) as err:
         await _action(
             hass,

@@ -27,6 +27,7 @@ from thor_simulator import ThorSimulator
 
 from .conftest import (
     account_entry,
+    async_next_idle_poll,
     async_poll,
     async_setup_entry,
     async_switch,
@@ -246,7 +247,7 @@ async def test_stop_and_meter_values(
     client = await hass_client_no_auth()
     box = _box(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "04A1B2C3D4E5F6")
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
     meters = {
         "type": "meters",
@@ -402,7 +403,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
         )
         == 200
     )
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert push_entry.runtime_data.push.healthy
     assert coordinator.update_interval == PUSH_IDLE_INTERVAL
 
@@ -595,7 +596,7 @@ async def test_notifications_that_change_nothing(
     client = await hass_client_no_auth()
     box = _box(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
     stop = {
         "type": "stop_transaction",
@@ -674,7 +675,7 @@ async def test_rejected_stop_is_reverted_at_once(
     client = await hass_client_no_auth()
     box = _box(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     failed: list[Event] = []
     hass.bus.async_listen(EVENT_COMMAND_FAILED, failed.append)
     await async_switch(hass, SWITCH_1, on=False)
@@ -721,7 +722,7 @@ async def test_simulator_stops_sending(
     await simulator.async_send_notifications()
     simulator.end_charge(box, 2)
     await simulator.async_send_notifications()
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert coordinator.update_interval == PUSH_IDLE_INTERVAL
 
     simulator.configure_notifications(enabled=False)
@@ -759,9 +760,9 @@ async def test_replayed_start_changes_nothing(
         "mode": "local",
     }
     assert await _post(client, start) == 200
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     simulator.end_charge(box, 1)
-    await async_poll(hass, freezer, 61)
+    await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_OFF
     freezer.tick(timedelta(hours=1))
     assert await _post(client, start) == 200
