@@ -91,7 +91,9 @@ async def async_get_config_entry_diagnostics(
             controller.chargebox_id: {
                 "data": None
                 if (reading := controller.reading) is None
-                else _data(reading),
+                else _data(
+                    {"chargebox": reading.chargebox, "charges": reading.charges}
+                ),
                 "charge_control": async_redact_data(
                     controller.as_diagnostics(), TO_REDACT
                 ),
