@@ -558,3 +558,10 @@ def test_free_text_of_a_running_charge_is_bounded() -> None:
     assert charge.payment is not None
     assert charge.payment.method == ("m" + LONG)[:BOUND]
     assert charge.payment.transaction == ("x" + LONG)[:BOUND]
+
+
+@pytest.mark.parametrize("value", [2**63, 10**400, "99999999999999999999999"])
+def test_a_transaction_storage_cannot_write_is_no_transaction(value: Any) -> None:
+    """Home Assistant's storage writes 64-bit integers: a larger one is refused."""
+    (charge,) = parse_running_charges({"count": 1, "items": [running_item(id=value)]})
+    assert charge.id is None

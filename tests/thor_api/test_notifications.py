@@ -289,7 +289,9 @@ def test_documented_meters_example() -> None:
     assert result.values[0] == MeterValue(
         measurand="Energy.Active.Import.Register", value=24.5, uom="Wh", phase="L1-N"
     )
-    assert result.energy == 24.5
+    # The register is the meter's lifetime reading, not the charge's energy.
+    assert result.energy is None
+    assert result.register == 24.5
     assert result.power == 3680.0
 
 
@@ -351,9 +353,10 @@ def test_voltage_is_the_total_or_the_mean_of_the_phases() -> None:
     ).voltage == pytest.approx(400.0)
 
 
-def test_energy_from_kwh_wins_over_the_register() -> None:
+def test_kwh_is_the_charge_energy_and_the_register_stays_apart() -> None:
     result = parse_meters(meter("Energy.Active.Import.Register", 12.5, "kWh"), kwh=4200)
     assert result.energy == 4200.0
+    assert result.register == 12500.0
 
 
 @pytest.mark.parametrize(
@@ -367,8 +370,10 @@ def test_energy_from_kwh_wins_over_the_register() -> None:
         ([], None),
     ],
 )
-def test_energy_from_the_register(entries: list[dict[str, Any]], energy: float) -> None:
-    assert parse_meters(*entries).energy == energy
+def test_the_register_in_wh(entries: list[dict[str, Any]], energy: float) -> None:
+    result = parse_meters(*entries)
+    assert result.register == energy
+    assert result.energy is None
 
 
 def test_malformed_meter_entries_are_skipped() -> None:
@@ -746,3 +751,26 @@ def test_fuzz_parse_returns_a_notification_or_refuses() -> None:
     # The generators reach both outcomes often.
     assert parsed > FUZZ_ROUNDS // 10
     assert refused > FUZZ_ROUNDS // 10
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (2**63 - 1, 2**63 - 1),
+        (2**63, None),
+        (2**70, None),
+        ("99999999999999999999", None),
+        (10**400, None),
+        (0, None),
+        (-4, None),
+        (52.0, 52),
+        ("52", 52),
+    ],
+)
+def test_transaction_numbers_storage_cannot_write_are_refused(
+    value: Any, expected: int | None
+) -> None:
+    """A transaction above 64 bits would make every later save of the id_tags fail."""
+    result = parse_notification(start_with(transaction_id=value))
+    assert isinstance(result, StartNotification)
+    assert result.transaction == expected

@@ -21,6 +21,7 @@ from .const import (
     Vehicle,
 )
 from .exceptions import ThorResponseError
+from .validation import parse_transaction_id
 
 type JSONObject = Mapping[str, Any]
 
@@ -68,14 +69,15 @@ def _number(value: Any) -> float | None:
     """Return a finite number from a JSON number or numeric string, else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
             number = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except OverflowError, ValueError:
+        # An integer too large for a float is no usable number either.
         return None
     if not math.isfinite(number):
         return None
@@ -302,7 +304,7 @@ class RunningCharge:
         chargebox, connector = place
         payment = data.get("payment")
         return cls(
-            id=_int(data.get("id")),
+            id=parse_transaction_id(data.get("id")),
             chargebox=chargebox,
             connector=connector,
             date_started=_timestamp(data.get("date_started")),
@@ -363,7 +365,7 @@ class FinishedCharge:
         chargebox, connector = place
         payment = data.get("payment")
         return cls(
-            id=_int(data.get("id")),
+            id=parse_transaction_id(data.get("id")),
             chargebox=chargebox,
             connector=connector,
             date_started=_timestamp(data.get("date_started")),

@@ -20,6 +20,7 @@ import math
 from typing import Any, Final
 
 from .const import MAX_TEXT_LENGTH
+from .validation import parse_connector, parse_transaction_id
 
 MAX_NOTIFICATION_BYTES: Final = 65536
 """Largest body accepted, in bytes of UTF-8."""
@@ -109,7 +110,10 @@ class MetersNotification:
     connector: int
     id_tag: str | None
     energy: float | None
-    """Energy of the transaction, Wh (`kwh`, else the import register)."""
+    """Energy of the transaction so far, Wh (`kwh`); None when not sent."""
+    register: float | None
+    """The meter's import register, Wh: a lifetime reading, not the charge's energy
+    (only its growth since the charge's first reading is)."""
     values: tuple[MeterValue, ...]
 
     @property
@@ -273,16 +277,6 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _integral(value: Any) -> int | None:
-    """Return a whole number (JSON number or numeric string), else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number = _finite(value)
-    if number is None or not number.is_integer():
-        return None
-    return int(number)
-
-
 def _strict_bool(value: Any) -> bool | None:
     """Return a JSON boolean or the string "true"/"false", else None."""
     if isinstance(value, bool):
@@ -331,8 +325,8 @@ def _chargebox(data: Mapping[str, Any]) -> str:
 
 
 def _connector(data: Mapping[str, Any]) -> int:
-    number = _integral(data.get("connector"))
-    if number is None or number < 1:
+    number = parse_connector(data.get("connector"))
+    if number is None:
         raise ThorNotificationError("Notification has no valid connector")
     return number
 
@@ -363,8 +357,7 @@ def _id_tag(data: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
 
 
 def _transaction(data: Mapping[str, Any]) -> int | None:
-    number = _integral(data.get("transaction_id"))
-    return number if number is not None and number > 0 else None
+    return parse_transaction_id(data.get("transaction_id"))
 
 
 def _non_negative(value: Any) -> float | None:
@@ -453,16 +446,13 @@ def _meters(data: _JSONObject) -> MetersNotification:
     chargebox = _chargebox(data)
     connector = _connector(data)
     values = _meter_values(data.get("meters"))
-    energy = _non_negative(data.get("kwh"))
-    if energy is None:
-        energy = _total(values, MEASURAND_ENERGY_REGISTER, _ENERGY_UNITS)
-        if energy is not None and energy < 0:
-            energy = None
+    register = _total(values, MEASURAND_ENERGY_REGISTER, _ENERGY_UNITS)
     return MetersNotification(
         chargebox=chargebox,
         connector=connector,
         id_tag=_id_tag(data, ("idTag", "id", "id_tag")),
-        energy=energy,
+        energy=_non_negative(data.get("kwh")),
+        register=None if register is None or register < 0 else register,
         values=values,
     )
 

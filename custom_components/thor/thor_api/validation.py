@@ -3,7 +3,7 @@
 import ipaddress
 import math
 import re
-from typing import Any
+from typing import Any, Final
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -46,6 +46,39 @@ def parse_connector(value: Any) -> int | None:
     if number is None or not math.isfinite(number) or not number.is_integer():
         return None
     return int(number) if number >= 1 else None
+
+
+MAX_TRANSACTION_ID: Final = 2**63 - 1
+"""Largest transaction number kept: Home Assistant's storage writes 64-bit integers."""
+
+
+def parse_transaction_id(value: Any) -> int | None:
+    """Return a transaction number (1 to `MAX_TRANSACTION_ID`), None for anything else.
+
+    Thor's 0 means "no transaction"; a number storage could not write is refused
+    rather than kept, so no later save fails on it.
+    """
+    if isinstance(value, bool):
+        return None
+    number: int | None = None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and len(value) <= 32:
+        text = value.strip()
+        if text.isdigit():
+            number = int(text)
+        else:
+            try:
+                parsed = float(text)
+            except ValueError:
+                return None
+            if math.isfinite(parsed) and parsed.is_integer():
+                number = int(parsed)
+    if number is None or not 1 <= number <= MAX_TRANSACTION_ID:
+        return None
+    return number
 
 
 def _has_unsendable(text: str) -> bool:
