@@ -20,8 +20,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.thor.charge_control import EVENT_COMMAND_FAILED
 from custom_components.thor.const import CONF_PUSH, DOMAIN
-from custom_components.thor.coordinator import issue_id
-from custom_components.thor.push import PUSH_IDLE_INTERVAL
+from custom_components.thor.coordinator import PUSH_IDLE_INTERVAL
+from custom_components.thor.issues import issue_id
 from custom_components.thor.thor_api.notifications import MAX_NOTIFICATION_BYTES
 from thor_simulator import ThorSimulator
 
@@ -162,8 +162,9 @@ async def test_start_is_confirmed_by_the_notification(
     assert len(simulator.requests) == reads  # Confirmed without a read.
     (record,) = stored_id_tags(hass_storage, push_entry)
     assert record["transaction"] == pending["transaction"]
-    assert record["confirmed"] is True
-    assert runtime.push.healthy
+    # Only Thor's API confirms the id_tag's charge: a notification may be forged.
+    assert record["confirmed"] is False
+    assert runtime.coordinator.push_healthy
 
 
 async def test_rejected_start_is_reverted_at_once(
@@ -317,7 +318,7 @@ async def test_invalid_bodies_are_refused(
     client = await hass_client_no_auth()
     with caplog.at_level(logging.DEBUG):
         assert await _post(client, body) == 400
-    assert not push_entry.runtime_data.push.healthy
+    assert not push_entry.runtime_data.coordinator.push_healthy
     assert WEBHOOK_ID not in _our_log(caplog)
 
 
@@ -351,7 +352,7 @@ async def test_huge_and_foreign_bodies(
         )
     await hass.async_block_till_done()
     assert entity_state(hass, OCCUPIED_1) == STATE_OFF
-    assert not push_entry.runtime_data.push.healthy
+    assert not push_entry.runtime_data.coordinator.push_healthy
     assert "not configured" in _our_log(caplog)
     assert WEBHOOK_ID not in _our_log(caplog)
     # Another id than the entry's: Home Assistant's webhook answers, nothing changes.
@@ -404,7 +405,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
         == 200
     )
     await async_next_idle_poll(hass, freezer)
-    assert push_entry.runtime_data.push.healthy
+    assert push_entry.runtime_data.coordinator.push_healthy
     assert coordinator.update_interval == PUSH_IDLE_INTERVAL
 
     # A card starts a charge and no notification comes: polling sees it.
@@ -418,7 +419,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     )
     assert issue is not None
     assert issue.translation_key == "push_not_arriving"
-    assert not push_entry.runtime_data.push.healthy
+    assert not push_entry.runtime_data.coordinator.push_healthy
     simulator.end_charge(box, 1)
     await async_poll(hass, freezer, 31)
     assert coordinator.update_interval == timedelta(seconds=60)
@@ -535,7 +536,7 @@ async def test_simulator_notifications_end_to_end(
     assert "stop_transaction" in [body["type"] for body in sent]
     assert controller.pending(1) is None
     assert entity_state(hass, OCCUPIED_1) == STATE_OFF
-    assert runtime.push.healthy
+    assert runtime.coordinator.push_healthy
 
 
 async def test_simulator_rejects_a_start(
@@ -653,10 +654,10 @@ async def test_a_missing_stop_notification_is_noticed(
     await async_poll(hass, freezer, 31)
     simulator.end_charge(box, 1)  # No stop notification follows.
     await async_poll(hass, freezer, 31)
-    assert push_entry.runtime_data.push.healthy
+    assert push_entry.runtime_data.coordinator.push_healthy
     # The next (slow) idle poll, more than a minute later, notices it.
     await async_poll(hass, freezer, PUSH_IDLE_INTERVAL.total_seconds() + 1)
-    assert not push_entry.runtime_data.push.healthy
+    assert not push_entry.runtime_data.coordinator.push_healthy
     assert ir.async_get(hass).async_get_issue(
         DOMAIN, issue_id(push_entry.entry_id, "push_not_arriving")
     )

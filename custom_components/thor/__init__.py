@@ -21,7 +21,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .blueprint_install import async_install_blueprints
-from .charge_control import ThorChargeController
 from .const import (
     CONF_CHARGEBOX_ID,
     DOMAIN,
@@ -30,11 +29,17 @@ from .const import (
     account_title,
     base_url_from,
 )
-from .coordinator import ThorDataUpdateCoordinator, async_delete_issues
+from .coordinator import ThorDataUpdateCoordinator
 from .energy import ThorEnergyTracker, async_remove_energy
-from .entries import async_forget_backoff, async_get_backoff, chargebox_subentries
+from .entries import (
+    async_forget_account,
+    async_get_account,
+    async_get_backoff,
+    chargebox_subentries,
+)
 from .errors import ISSUE_KEYS
-from .push import PUSH_IDLE_INTERVAL, ThorPush, async_delete_cloudhook
+from .issues import async_delete_issues
+from .push import ThorPush, async_delete_cloudhook, push_enabled
 from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
 from .store import ThorChargeStore
@@ -196,8 +201,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
             translation_domain=DOMAIN, translation_key="invalid_base_url"
         ) from err
     chargeboxes = chargebox_subentries(entry)
-    store = ThorChargeStore(hass, entry.entry_id)
-    await store.async_load()
+    account = await async_get_account(hass, entry.entry_id)
+    store = account.store
     # A deleted chargebox subentry takes its stored id_tags with it.
     if store.forget(store.chargeboxes - chargeboxes.keys()):
         await store.async_save()
@@ -209,42 +214,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool
             chargebox_id: subentry.title
             for chargebox_id, subentry in chargeboxes.items()
         },
+        push=push_enabled(entry),
     )
-    controllers = {
-        subentry.subentry_id: ThorChargeController(
-            hass,
-            entry,
-            coordinator=coordinator,
-            client=client,
-            store=store,
-            chargebox_id=chargebox_id,
-        )
-        for chargebox_id, subentry in chargeboxes.items()
-    }
+    controllers = account.async_controllers(hass, set(chargeboxes))
     for controller in controllers.values():
         # Before the first poll: stored id_tags make it read the running charges.
-        controller.async_setup()
+        controller.attach(entry, coordinator, client)
     energy = ThorEnergyTracker(hass, entry, coordinator=coordinator, client=client)
     await energy.async_load()
     # Before the entities: the meters count a reading before the sensors show it.
     energy.async_setup()
-    push = ThorPush(hass, entry)
-    coordinator.push_healthy = lambda: push.healthy
-    coordinator.idle_interval_push = PUSH_IDLE_INTERVAL
-    entry.async_on_unload(coordinator.async_add_listener(push.async_check))
     await coordinator.async_config_entry_first_refresh()
     energy.async_start()
+    push = ThorPush(hass, entry, coordinator.async_apply_notification)
     entry.runtime_data = ThorRuntimeData(
         client=client,
         coordinator=coordinator,
         store=store,
         energy=energy,
         push=push,
-        controllers=controllers,
+        controllers={
+            subentry.subentry_id: controllers[chargebox_id]
+            for chargebox_id, subentry in chargeboxes.items()
+        },
         settings=dict(entry.data),
         options=dict(entry.options),
     )
-    push.async_setup(lambda: entry.runtime_data)
+    push.async_setup()
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # A chargebox added or removed while this setup ran (a quick series of "Add
@@ -281,7 +277,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> boo
 async def async_remove_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> None:
     """Remove the repair issues and the stored id_tags of a deleted config entry."""
     async_delete_issues(hass, entry.entry_id, chargebox_subentries(entry))
-    async_forget_backoff(hass, entry.entry_id)
+    async_forget_account(hass, entry.entry_id)
     await ThorChargeStore(hass, entry.entry_id).async_remove()
     await async_remove_energy(hass, entry.entry_id)
     await async_delete_cloudhook(hass, entry)

@@ -70,13 +70,13 @@ async def async_setup_entry(
     async_setup_chargebox_entities(
         entry,
         async_add_entities,
-        lambda controller: (
-            ThorBinarySensorEntity(coordinator, controller.chargebox_id, description)
+        lambda chargebox_id: (
+            ThorBinarySensorEntity(coordinator, chargebox_id, description)
             for description in CHARGEBOX_BINARY_SENSORS
         ),
-        lambda controller, connector: (
+        lambda chargebox_id, connector: (
             ThorConnectorBinarySensorEntity(
-                coordinator, controller.chargebox_id, description, connector
+                coordinator, chargebox_id, description, connector
             )
             for description in CONNECTOR_BINARY_SENSORS
         ),

@@ -1,12 +1,15 @@
-"""Start and stop charges on one chargebox, and keep what is needed to stop them.
+"""The command state machine of one chargebox: start, stop, pending, confirm, expire.
 
 Thor returns an `id_tag` for every API start and needs it again to stop the charge, but
 running charges show `id_tag: null` for API and app starts. The id_tag is therefore kept
-in the entry's store (`store.py`), written before the start returns, and forgotten only
-once the charge is confirmed gone: the connector free on the chargebox *and* absent from
-running charges over `GONE_READINGS` readings (one inconsistent answer proves nothing), or
-another charge running there. A start whose answer is lost has no id_tag to keep: the user
-is told the charge may have started and must then be stopped outside Home Assistant.
+in the entry's store (`store.py`, which also decides when it is forgotten), written
+before the start returns. A start whose answer is lost has no id_tag to keep: the user
+is told the charge may have started and must then be stopped outside Home Assistant
+(unless Thor's start notification brings the id_tag).
+
+The controller outlives reloads of its entry (`entries.py` keeps it): a command whose
+answer arrives during a reload, and the commands awaiting confirmation, carry over to
+the reloaded entry. Detached (entry unloaded), it runs no timer and sends no read.
 
 A 200 from Thor only means "forwarded to the chargebox". After a command the switch
 shows the requested state at once (pending), and this chargebox's running charges alone
@@ -49,9 +52,9 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .coordinator import ThorDataUpdateCoordinator
-from .data import ThorData
+from .data import Notice, NoticeKind, ThorData
 from .errors import FailureKind, classify
-from .store import ChargeRecord, ThorChargeStore
+from .store import UNCONFIRMED_TAG_TTL, ChargeRecord, ThorChargeStore
 from .thor_api import (
     ThorClient,
     ThorError,
@@ -78,10 +81,6 @@ CONFIRM_SLOW_INTERVAL: Final = 10.0
 """Seconds between reads after `CONFIRM_FAST_PERIOD`, until `CONFIRM_WINDOW` ends."""
 CONFIRM_WINDOW: Final = 120.0
 """Seconds a command may take to show up in running charges."""
-UNCONFIRMED_TAG_TTL: Final = timedelta(minutes=15)
-"""How long an id_tag whose charge never appeared is kept (a box may start late)."""
-GONE_READINGS: Final = 2
-"""Readings that must show a charge gone before its id_tag is forgotten."""
 
 # Refusals that are the user's input or the connector's state, not a fault.
 _VALIDATION_KEYS: Final = frozenset(
@@ -133,6 +132,8 @@ class _Pending:
     result: ChargeResult
     sent_on: ThorData | None
     """The data shown when the command was sent: it cannot confirm the command."""
+    deadline: datetime
+    """When the command is given up if nothing confirmed it."""
     awaiting_charge: bool = False
     """A stop kept until the charge begins: "not charging" does not confirm it."""
     cancel_timers: list[CALLBACK_TYPE] = field(default_factory=list)
@@ -153,20 +154,10 @@ class ThorChargeController:
     """Start and stop charges on the connectors of one chargebox."""
 
     def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry,
-        *,
-        coordinator: ThorDataUpdateCoordinator,
-        client: ThorClient,
-        store: ThorChargeStore,
-        chargebox_id: str,
+        self, hass: HomeAssistant, *, store: ThorChargeStore, chargebox_id: str
     ) -> None:
-        """Prepare the controller; call `async_setup` before the first poll."""
+        """Prepare the controller; `attach` it to a loaded entry before use."""
         self.hass = hass
-        self.entry = entry
-        self.coordinator = coordinator
-        self.client = client
         self.chargebox_id = chargebox_id
         self._store = store
         self._records = store.records(chargebox_id)
@@ -179,26 +170,59 @@ class ThorChargeController:
         self._watch_timer: CALLBACK_TYPE | None = None
         self._deferred_stops: set[int] = set()
         self._last_reading: ThorData | None = None
+        self._attached = False
 
     @callback
-    def async_setup(self) -> None:
-        """Follow the coordinator; charges may have ended while Home Assistant was off.
+    def attach(
+        self,
+        entry: ConfigEntry,
+        coordinator: ThorDataUpdateCoordinator,
+        client: ThorClient,
+    ) -> None:
+        """Follow a (re)loaded entry: its coordinator, its client, its lifetime.
 
-        Called before the first poll, so that the stored id_tags make it read the
-        running charges.
+        Called before the first poll, so that stored id_tags make it read the
+        running charges. Commands still awaiting confirmation resume their deadline
+        and their quick reads.
         """
-        self.entry.async_on_unload(
-            self.coordinator.async_add_listener(self._async_handle_coordinator_update)
+        self.entry = entry
+        self.coordinator = coordinator
+        self.client = client
+        self._records = self._store.records(self.chargebox_id)
+        self._attached = True
+        entry.async_on_unload(
+            coordinator.async_add_listener(
+                self._async_handle_coordinator_update, self.chargebox_id
+            )
         )
-        self.entry.async_on_unload(
-            self.coordinator.async_add_charge_watcher(self._wants_charges)
-        )
-        self.entry.async_on_unload(
+        entry.async_on_unload(coordinator.async_add_charge_watcher(self._wants_charges))
+        entry.async_on_unload(
             self.hass.bus.async_listen(
                 EVENT_HOMEASSISTANT_STOP, self._async_cancel_pending
             )
         )
-        self.entry.async_on_unload(self._async_cancel_pending)
+        entry.async_on_unload(self.detach)
+        for connector, pending in self._pending.items():
+            self._arm_deadline(connector, pending)
+        if self._watching():
+            self._watch()
+
+    @callback
+    def detach(self) -> None:
+        """Stop every timer and read: the entry unloads (it may come back)."""
+        self._attached = False
+        for pending in self._pending.values():
+            pending.cancel()
+        if self._watch_timer is not None:
+            self._watch_timer()
+            self._watch_timer = None
+        self._watch_since = None
+
+    @callback
+    def _refresh(self) -> None:
+        """Tell this chargebox's entities that what they show changed."""
+        if self._attached:
+            self.coordinator.async_update_chargebox(self.chargebox_id)
 
     def _wants_charges(self) -> bool:
         """Return whether polls must read running charges for this chargebox."""
@@ -206,14 +230,9 @@ class ThorChargeController:
 
     @callback
     def _async_cancel_pending(self, _event: Event | None = None) -> None:
-        """Forget the commands awaiting confirmation and cancel their timers."""
-        for pending in self._pending.values():
-            pending.cancel()
+        """Home Assistant stops: forget the commands awaiting confirmation."""
+        self.detach()
         self._pending.clear()
-        if self._watch_timer is not None:
-            self._watch_timer()
-            self._watch_timer = None
-        self._watch_since = None
 
     def as_diagnostics(self) -> dict[str, Any]:
         """Return the stored charges and the commands awaiting confirmation."""
@@ -323,6 +342,8 @@ class ThorChargeController:
                 raise self._error(
                     "stop_unanswered_start"
                     if connector in self._unanswered
+                    else "id_tag_lost"
+                    if self._store.lost(self.chargebox_id, connector)
                     else "charge_started_elsewhere",
                     connector,
                     validation=True,
@@ -403,7 +424,7 @@ class ThorChargeController:
                     # The charge runs on: stop showing the "off" that was asked for.
                     if (pending := self._pending.pop(connector, None)) is not None:
                         pending.cancel()
-                    self.coordinator.async_update_listeners()
+                    self._refresh()
                     return
                 self._set_pending(
                     connector,
@@ -532,33 +553,21 @@ class ThorChargeController:
     @callback
     def _read_soon(self, connector: int) -> None:
         """Read the running charges now: Thor contradicted the reading of a connector."""
-        self.entry.async_create_task(
-            self.hass,
-            self._async_read_charges(connector),
-            f"{DOMAIN} read running charges",
-        )
+        if self._attached:
+            self.entry.async_create_task(
+                self.hass,
+                self._async_read_charges(connector),
+                f"{DOMAIN} read running charges",
+            )
 
     async def _async_read_charges(self, connector: int | None = None) -> None:
-        """Read this chargebox's running charges (1 request) and show them.
+        """Ask the coordinator to read this chargebox's running charges (1 request).
 
         They decide whether the connectors awaiting a command, and `connector`, are
         occupied.
         """
-        read = self.coordinator.next_read()
-        try:
-            charges = await self.client.running_charges(self.chargebox_id)
-        except ThorError as err:
-            # The polls report failures; this read only hurries a confirmation.
-            LOGGER.debug(
-                "Reading the running charges of %s failed: %s",
-                self._name(),
-                classify(err).error,
-            )
-            return
-        self.coordinator.async_set_running_charges(
+        await self.coordinator.async_confirmation_read(
             self.chargebox_id,
-            charges,
-            read,
             awaited={*self._pending, *(() if connector is None else (connector,))},
         )
 
@@ -577,53 +586,38 @@ class ThorChargeController:
         While Thor's notifications arrive, the first read waits a little longer:
         a notification usually confirms the command before it.
         """
+        if not self._attached:
+            return  # Resumed by `attach`.
         self._watch_since = dt_util.utcnow()
         self._schedule_read(
-            PUSH_CONFIRM_WAIT if self.coordinator.push_healthy() else CONFIRM_INTERVAL
+            PUSH_CONFIRM_WAIT if self.coordinator.push_healthy else CONFIRM_INTERVAL
         )
 
     @callback
-    def async_push_started(
-        self, connector: int, id_tag: str | None, transaction: int | None
-    ) -> None:
-        """Keep what a start notification tells: the transaction, and the id_tag.
-
-        Thor's notification carries the id_tag that stops the charge, even of a start
-        whose answer was lost or that was made from the Thor app: kept when Home
-        Assistant has none for the connector.
-        """
-        record = self._records.get(connector)
-        if record is not None and id_tag is not None and record.id_tag != id_tag:
-            record = None  # Another charge: the stored one ended unseen.
-        if record is None:
-            if id_tag is None:
-                return
-            record = self._records[connector] = ChargeRecord(
-                id_tag=id_tag, requested=dt_util.utcnow()
-            )
-            self._unanswered.pop(connector, None)
-        record.confirmed = True
-        record.gone_readings = 0
-        if transaction is not None:
-            record.transaction = transaction
-        self.entry.async_create_task(
-            self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
+    def _async_learn(self, notice: Notice) -> None:
+        """Learn from a notification the coordinator accepted for this chargebox."""
+        connector = notice.connector
+        if notice.kind is NoticeKind.STARTED:
+            if self._store.learn_start(
+                self.chargebox_id, connector, notice.id_tag, notice.transaction
+            ):
+                self._unanswered.pop(connector, None)
+                self._save_soon()
+            return
+        command = (
+            ChargeCommand.START
+            if notice.kind is NoticeKind.START_REJECTED
+            else ChargeCommand.STOP
         )
-
-    @callback
-    def async_push_rejected(self, connector: int, *, start: bool) -> None:
-        """Revert at once a command a notification says the chargebox rejected."""
-        command = ChargeCommand.START if start else ChargeCommand.STOP
         pending = self._pending.get(connector)
         if pending is None or pending.command is not command:
             return  # Not ours, or a duplicate: nothing to revert.
         pending.cancel()
         del self._pending[connector]
-        if start and (record := self._records.get(connector)) and not record.confirmed:
+        record = self._records.get(connector)
+        if command is ChargeCommand.START and record and not record.confirmed:
             del self._records[connector]  # No charge will ever use it.
-            self.entry.async_create_task(
-                self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
-            )
+            self._save_soon()
         LOGGER.warning(
             "The chargebox %s rejected the %s command for connector %s",
             self._name(),
@@ -631,14 +625,23 @@ class ThorChargeController:
             connector,
         )
         self._fire_failed(connector, command, FailureReason.REJECTED)
-        self.coordinator.async_update_listeners()
+        self._refresh()
+
+    @callback
+    def _save_soon(self) -> None:
+        """Write the id_tags in the background."""
+        self.hass.async_create_task(
+            self._store.async_save(), f"{DOMAIN} save id_tags", eager_start=True
+        )
 
     @callback
     def _schedule_read(self, delay: float) -> None:
         """Read the running charges in `delay` seconds (replacing a planned read)."""
         if self._watch_timer is not None:
             self._watch_timer()
-        self._watch_timer = async_call_later(self.hass, delay, self._read_now)
+            self._watch_timer = None
+        if self._attached:
+            self._watch_timer = async_call_later(self.hass, delay, self._read_now)
 
     @callback
     def _read_now(self, _now: datetime) -> None:
@@ -650,7 +653,7 @@ class ThorChargeController:
 
     async def _async_quick_read(self) -> None:
         """Read the running charges and plan the next read while something awaits."""
-        if not self._watching() or self._watch_since is None:
+        if not self._attached or not self._watching() or self._watch_since is None:
             self._watch_since = None
             return
         if (wait := self.client.backoff.remaining()) > 0:
@@ -685,20 +688,31 @@ class ThorChargeController:
             command=command,
             result=result,
             sent_on=self.reading,
+            deadline=dt_util.utcnow() + timedelta(seconds=CONFIRM_WINDOW),
             awaiting_charge=awaiting_charge,
         )
         self._pending[connector] = pending
+        self._arm_deadline(connector, pending)
+        self._watch()
+        self._refresh()
+
+    @callback
+    def _arm_deadline(self, connector: int, pending: _Pending) -> None:
+        """Give the command a last look at its deadline (when attached)."""
+        if not self._attached:
+            return
+        delay = (pending.deadline - dt_util.utcnow()).total_seconds()
         pending.cancel_timers.append(
             async_call_later(
-                self.hass, CONFIRM_WINDOW, partial(self._expire, connector, pending)
+                self.hass, max(0.0, delay), partial(self._expire, connector, pending)
             )
         )
-        self._watch()
-        self.coordinator.async_update_listeners()
 
     @callback
     def _expire(self, connector: int, pending: _Pending, _now: datetime) -> None:
         """Give a command a last reading at the end of its window."""
+        if not self._attached:
+            return
         self.entry.async_create_task(
             self.hass,
             self._async_expire(connector, pending),
@@ -729,7 +743,7 @@ class ThorChargeController:
         if pending.awaiting_charge:
             # The charge never began: off is what was asked, and what Thor shows.
             # The stored stop stays until the id_tag is forgotten.
-            self.coordinator.async_update_listeners()
+            self._refresh()
             return
         LOGGER.warning(
             "Thor accepted the %s command for connector %s of %s, but running "
@@ -740,7 +754,7 @@ class ThorChargeController:
             CONFIRM_WINDOW,
         )
         self._fire_failed(connector, pending.command, FailureReason.NOT_CONFIRMED)
-        self.coordinator.async_update_listeners()
+        self._refresh()
 
     @callback
     def _async_confirm(self, connector: int) -> None:
@@ -762,18 +776,30 @@ class ThorChargeController:
 
     @callback
     def _async_handle_coordinator_update(self) -> None:
-        """Confirm pending commands and keep the stored id_tags in step with Thor."""
+        """Learn from a new reading: notices, confirmations, the stored id_tags."""
         if (
             not self.coordinator.last_update_success
             or (reading := self.reading) is None
         ):
             return
+        # Listeners also hear of pending-state changes: take each reading once.
+        fresh = reading is not self._last_reading
+        self._last_reading = reading
+        if fresh and reading.notice is not None:
+            self._async_learn(reading.notice)
         for connector in list(self._pending):
             self._async_confirm(connector)
-        if self._reconcile(reading):
-            self.entry.async_create_task(
-                self.hass, self._store.async_save(), f"{DOMAIN} save id_tags"
-            )
+        # Only Thor's API may make Home Assistant forget an id_tag: a notification
+        # proves nothing (it may be a replay, or forged).
+        if fresh and reading.polled:
+            if self._store.reconcile(self.chargebox_id, reading, self._pending):
+                self._save_soon()
+            now = dt_util.utcnow()
+            for connector, since in list(self._unanswered.items()):
+                if not reading.is_occupied(connector) and now - since > (
+                    UNCONFIRMED_TAG_TTL
+                ):
+                    del self._unanswered[connector]
         for connector, record in self._records.items():
             if (
                 record.stop_requested
@@ -786,51 +812,3 @@ class ThorChargeController:
                     self._async_deferred_stop(connector),
                     f"{DOMAIN} stop a charge switched off while starting",
                 )
-
-    def _reconcile(self, data: ThorData) -> bool:
-        """Update the stored records from a reading; return True if they changed."""
-        # Listeners also hear of pending-state changes: count each reading once.
-        fresh = data is not self._last_reading
-        self._last_reading = data
-        now = dt_util.utcnow()
-        changed = False
-        for connector, record in list(self._records.items()):
-            charge = data.charges.get(connector)
-            if charge is None:
-                if connector in data.chargebox.occupied_connectors:
-                    # Running charges left it out, but the chargebox is busy: the
-                    # answers disagree, and the charge may well be running.
-                    record.gone_readings = 0
-                    continue
-                if fresh:
-                    record.gone_readings += 1
-                forget = record.gone_readings >= GONE_READINGS and (
-                    record.confirmed
-                    or (
-                        connector not in self._pending
-                        and now - record.requested > UNCONFIRMED_TAG_TTL
-                    )
-                )
-            elif (charge.id_tag is not None and charge.id_tag != record.id_tag) or (
-                record.transaction is not None
-                and charge.id is not None
-                and charge.id != record.transaction
-            ):
-                # Another charge runs there now (a card, or a later start).
-                forget = True
-            else:
-                forget = False
-                record.gone_readings = 0
-                transaction = record.transaction if charge.id is None else charge.id
-                if not record.confirmed or record.transaction != transaction:
-                    record.confirmed = True
-                    record.transaction = transaction
-                    changed = True
-            if forget:
-                LOGGER.debug("Forgetting the id_tag of connector %s", connector)
-                del self._records[connector]
-                changed = True
-        for connector, since in list(self._unanswered.items()):
-            if not data.is_occupied(connector) and now - since > UNCONFIRMED_TAG_TTL:
-                del self._unanswered[connector]
-        return changed

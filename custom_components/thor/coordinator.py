@@ -1,65 +1,51 @@
 """Data update coordinator of the Thor integration: one per Thor account.
 
-A poll costs one request whatever the number of chargeboxes: the chargebox list, which
-has every box with its occupied and reserved connectors. The account's running charges
-(energy, start time) are read with it, concurrently, only while something needs them: a
-configured connector is occupied, or a watcher (the charge controllers, for a command
-awaiting confirmation or a stored id_tag) asks for them.
+It is the only writer of what Home Assistant knows of the account's chargeboxes, and
+every observation enters through it:
+- polls (`_async_update_data`): one request whatever the number of chargeboxes, the
+  chargebox list with each box's occupied and reserved connectors, plus the running
+  charges, concurrently, while something needs them (a configured connector is
+  occupied, or a watcher such as a command awaiting confirmation asks for them);
+- confirmation reads (`async_confirmation_read`): one chargebox's running charges,
+  read after a command;
+- notifications (`async_apply_notification`): Thor's push, applied by the rules of
+  `observations.py`.
+Polls tell every listener; a confirmation read or a notification tells only the
+listeners of the chargebox it concerns (listeners registered with that chargebox id
+as their context), so that its cost does not grow with the number of chargeboxes.
 """
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import timedelta
-from typing import override
+from datetime import datetime, timedelta
+from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
-from .const import (
-    DASHBOARD_HELP_URL,
-    DOMAIN,
-    LOGGER,
-    SCAN_INTERVAL_CHARGING,
-    SCAN_INTERVAL_IDLE,
-)
+from .const import LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
 from .data import ThorAccountData, ThorData
-from .errors import (
-    ACCOUNT_ISSUE_KEYS,
-    CHARGEBOX_ISSUE_KEYS,
-    MIN_RETRY_WAIT,
-    FailureKind,
-    classify,
-)
+from .errors import ACCOUNT_ISSUE_KEYS, MIN_RETRY_WAIT, FailureKind, classify
+from .issues import ThorIssues
+from .observations import NotificationRules, PushKey, PushWatch, charge_key
 from .thor_api import (
     Chargebox,
+    MetersNotification,
+    Notification,
     RunningCharge,
+    StartNotification,
+    StopNotification,
     ThorChargeboxNotFoundError,
     ThorClient,
     ThorError,
 )
 
-
-def issue_id(entry_id: str, key: str, chargebox_id: str | None = None) -> str:
-    """Return the id of a repair issue of an account entry or of one of its boxes."""
-    if chargebox_id is None:
-        return f"{key}_{entry_id}"
-    return f"{key}_{entry_id}_{chargebox_id}"
-
-
-@callback
-def async_delete_issues(
-    hass: HomeAssistant, entry_id: str, chargebox_ids: Collection[str] = ()
-) -> None:
-    """Remove the repair issues of an account entry and of the given chargeboxes."""
-    for key in ACCOUNT_ISSUE_KEYS:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, key))
-    for chargebox_id in chargebox_ids:
-        for key in CHARGEBOX_ISSUE_KEYS:
-            ir.async_delete_issue(hass, DOMAIN, issue_id(entry_id, key, chargebox_id))
+PUSH_IDLE_INTERVAL = timedelta(minutes=5)
+"""Idle poll interval while Thor's notifications arrive."""
 
 
 def _gathered[T](result: T | BaseException) -> T:
@@ -70,7 +56,7 @@ def _gathered[T](result: T | BaseException) -> T:
 
 
 class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
-    """Polls the chargeboxes and, when needed, the running charges of an account."""
+    """Polls an account, applies its notifications, and tells who must know."""
 
     config_entry: ConfigEntry
 
@@ -80,24 +66,31 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         entry: ConfigEntry,
         client: ThorClient,
         chargeboxes: Mapping[str, str],
+        *,
+        push: bool = False,
     ) -> None:
-        """Initialize the coordinator of the configured chargeboxes (id to title)."""
+        """Initialize the coordinator of the configured chargeboxes (id to title).
+
+        With `push`, Thor's notifications are expected: while they arrive, idle
+        polls come every `PUSH_IDLE_INTERVAL`.
+        """
         self.client = client
         self.chargeboxes = dict(chargeboxes)
         """The configured chargeboxes: id to the title of its subentry."""
+        self.push_enabled = push
+        self.notifications_received = 0
+        self.last_notification: datetime | None = None
+        self._push_failing = False
         self._watchers: list[Callable[[], bool]] = []
-        self.push_healthy: Callable[[], bool] = lambda: False
-        """Whether Thor's notifications arrive (set by the push receiver): idle polls
-        then come every `idle_interval_push`."""
-        self.idle_interval_push = SCAN_INTERVAL_IDLE
+        self._box_listeners: dict[str, dict[int, CALLBACK_TYPE]] = {}
+        self._box_listener_id = 0
+        self._rules = NotificationRules()
+        self._push_watch = PushWatch()
         self._reads = 0
         """Reads of running charges started so far, to order their answers."""
         self._shown_read: dict[str, int] = {}
         """The read whose running charges each chargebox shows."""
-        # Not keys: the first poll clears issues left by an earlier setup attempt.
-        self._issues: dict[str | None, str | None] = dict.fromkeys(
-            [None, *self.chargeboxes], ""
-        )
+        self.issues = ThorIssues(hass, entry, self.chargeboxes, self.name_of)
         super().__init__(
             hass,
             LOGGER,
@@ -108,6 +101,39 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             # before they forget an id_tag. Entities write only what changed.
             always_update=True,
         )
+
+    # ------------------------------------------------------------- listeners
+
+    @override
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> Callable[[], None]:
+        """Listen for updates; with a chargebox id as context, for that box's only."""
+        remove = super().async_add_listener(update_callback, context)
+        if not isinstance(context, str):
+            return remove
+        listeners = self._box_listeners.setdefault(context, {})
+        self._box_listener_id += 1
+        key = self._box_listener_id
+        listeners[key] = update_callback
+
+        @callback
+        def _remove() -> None:
+            listeners.pop(key, None)
+            remove()
+
+        return _remove
+
+    @callback
+    def async_update_chargebox(self, chargebox_id: str) -> None:
+        """Tell the listeners of one chargebox that its reading changed."""
+        for update_callback in list(self._box_listeners.get(chargebox_id, {}).values()):
+            try:
+                update_callback()
+            except Exception:
+                self.logger.exception(
+                    "Unexpected error updating a listener of %s", chargebox_id
+                )
 
     @callback
     def async_add_charge_watcher(
@@ -131,6 +157,8 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             if (reading := data.get(chargebox_id)) is not None
         )
 
+    # ------------------------------------------------------------------ polls
+
     @override
     async def _async_update_data(self) -> ThorAccountData:
         """Read the chargebox list, and the running charges when needed."""
@@ -148,19 +176,27 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             data = self._keep_newer(await self._async_read(), read)
         except ThorError as err:
             raise self._failure(err) from err
-        self._async_set_issue(None, None)
+        previous: ThorAccountData | None = self.data
+        for chargebox_id, reading in data.chargeboxes.items():
+            self._rules.observe(
+                chargebox_id,
+                None if previous is None else previous.get(chargebox_id),
+                reading,
+            )
+        self.issues.async_set(None, None)
         for chargebox_id in self.chargeboxes:
-            reading = data.get(chargebox_id)
+            shown = data.get(chargebox_id)
             # Thor may still answer for a box switched off in the dashboard; starting
             # a charge on it would fail, so the repair shows up all the same.
-            self._async_set_issue(
+            self.issues.async_set(
                 chargebox_id,
                 "chargebox_not_found"
-                if reading is None
+                if shown is None
                 else "chargebox_not_active"
-                if reading.chargebox.active is False
+                if shown.chargebox.active is False
                 else None,
             )
+        self._async_check_push(data)
         self.update_interval = self._interval(data)
         return data
 
@@ -168,7 +204,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         """Return the poll interval for a reading: slower while notifications arrive."""
         if self._occupied(data):
             return SCAN_INTERVAL_CHARGING
-        return self.idle_interval_push if self.push_healthy() else SCAN_INTERVAL_IDLE
+        return PUSH_IDLE_INTERVAL if self.push_healthy else SCAN_INTERVAL_IDLE
 
     async def _async_read(self) -> ThorAccountData:
         """Read the account: 1 request when idle, 2 (concurrent) when charging."""
@@ -196,12 +232,32 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             by_box.setdefault(charge.chargebox, {})[charge.connector] = charge
         return ThorAccountData(
             chargeboxes={
-                chargebox_id: ThorData(
-                    chargebox=chargebox, charges=by_box.get(chargebox_id, {})
+                chargebox_id: self._polled(
+                    chargebox_id, chargebox, by_box.get(chargebox_id, {})
                 )
                 for chargebox_id, chargebox in by_id.items()
             }
         )
+
+    def _polled(
+        self, chargebox_id: str, chargebox: Chargebox, charges: dict[int, RunningCharge]
+    ) -> ThorData:
+        """Return a reading Thor's API gave, keeping the measurements still valid.
+
+        Meter values come only from notifications: they stay with their charge.
+        """
+        data: ThorAccountData | None = self.data
+        shown = None if data is None else data.get(chargebox_id)
+        measurements = {}
+        if shown is not None:
+            measurements = {
+                connector: measurement
+                for connector, measurement in shown.measurements.items()
+                if (charge := charges.get(connector)) is not None
+                and (before := shown.charges.get(connector)) is not None
+                and charge_key(charge) == charge_key(before)
+            }
+        return ThorData(chargebox=chargebox, charges=charges, measurements=measurements)
 
     async def _async_complete(self, by_id: dict[str, Chargebox]) -> None:
         """Read on its own each configured box the list gave without connector state."""
@@ -235,15 +291,16 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
     def _keep_newer(self, data: ThorAccountData, read: int) -> ThorAccountData:
         """Keep what a read sent after this poll showed of a box's charges.
 
-        A poll and a confirmation read may overlap: the answer of the later one
-        wins, whichever arrives last.
+        A poll and a confirmation read (or a notification) may overlap: the later
+        one wins, whichever arrives last.
         """
+        shown_data: ThorAccountData | None = self.data
         newer = {
             chargebox_id: shown
             for chargebox_id, shown_read in self._shown_read.items()
             if shown_read > read
-            and self.data is not None
-            and (shown := self.data.get(chargebox_id)) is not None
+            and shown_data is not None
+            and (shown := shown_data.get(chargebox_id)) is not None
             and chargebox_id in data.chargeboxes
         }
         for chargebox_id in data.chargeboxes:
@@ -255,34 +312,45 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             chargeboxes={
                 **data.chargeboxes,
                 **{
-                    chargebox_id: ThorData(
+                    chargebox_id: replace(
+                        shown,
                         chargebox=replace(
                             data.chargeboxes[chargebox_id].chargebox,
                             occupied_connectors=shown.chargebox.occupied_connectors,
                         ),
-                        charges=shown.charges,
+                        ended={},
+                        notice=None,
                     )
                     for chargebox_id, shown in newer.items()
                 },
             }
         )
 
-    @callback
-    def async_set_running_charges(
-        self,
-        chargebox_id: str,
-        charges: list[RunningCharge],
-        read: int,
-        awaited: Collection[int],
+    # --------------------------------------------------- confirmation reads
+
+    async def async_confirmation_read(
+        self, chargebox_id: str, awaited: Collection[int]
     ) -> None:
-        """Show a newer reading of one chargebox's running charges.
+        """Read one chargebox's running charges (1 request) and show them.
 
         Read after a command to confirm it: until the next poll, the `awaited`
         connectors are occupied exactly when the running charges show them. The others
         keep what the chargebox list said, so that one answer leaving a charge out
-        does not end it. `read` is the number `next_read` gave before it was sent.
+        does not end it.
         """
-        if (data := self.data) is None or (reading := data.get(chargebox_id)) is None:
+        read = self.next_read()
+        try:
+            charges = await self.client.running_charges(chargebox_id)
+        except ThorError as err:
+            # The polls report failures; this read only hurries a confirmation.
+            LOGGER.debug(
+                "Reading the running charges of %s failed: %s",
+                self.name_of(chargebox_id),
+                classify(err).error,
+            )
+            return
+        data: ThorAccountData | None = self.data
+        if data is None or (reading := data.get(chargebox_id)) is None:
             return
         if self._shown_read.get(chargebox_id, 0) > read:
             return  # A poll sent after it has already answered.
@@ -295,52 +363,121 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         occupied = (reading.chargebox.occupied_connectors - set(awaited)) | (
             mine.keys() & set(awaited)
         )
-        updated = ThorData(
-            chargebox=replace(reading.chargebox, occupied_connectors=occupied),
-            charges=mine,
+        updated = self._polled(
+            chargebox_id,
+            replace(reading.chargebox, occupied_connectors=frozenset(occupied)),
+            mine,
         )
-        self.data = ThorAccountData(
-            chargeboxes={**data.chargeboxes, chargebox_id: updated}
-        )
-        self.async_update_listeners()
+        self._rules.observe(chargebox_id, reading, updated)
+        self._show(chargebox_id, updated)
 
     @callback
-    def async_push_charge(
-        self, chargebox_id: str, connector: int, charge: RunningCharge | None
-    ) -> None:
-        """Show what a notification said of one connector: its charge, or none.
+    def _show(self, chargebox_id: str, reading: ThorData) -> None:
+        """Show a new reading of one chargebox and tell its listeners."""
+        data: ThorAccountData | None = self.data
+        if data is None:
+            return
+        self.data = ThorAccountData(
+            chargeboxes={**data.chargeboxes, chargebox_id: reading}
+        )
+        self.update_interval = self._interval(self.data)
+        self.async_update_chargebox(chargebox_id)
+
+    # ---------------------------------------------------------- notifications
+
+    @property
+    def push_healthy(self) -> bool:
+        """Return whether notifications arrive: one came, and none was missed since."""
+        return (
+            self.push_enabled
+            and self.last_notification is not None
+            and not self._push_failing
+        )
+
+    @callback
+    def async_apply_notification(self, notification: Notification) -> bool:
+        """Apply a notification Thor sent; return False if it is for no chargebox here.
 
         Newer than every read sent before it: an older answer does not undo it.
         """
-        if (data := self.data) is None or (reading := data.get(chargebox_id)) is None:
+        chargebox_id = notification.chargebox
+        if chargebox_id not in self.chargeboxes:
+            LOGGER.debug(
+                "Ignoring a notification for a chargebox not configured in %s",
+                self.config_entry.title,
+            )
+            return False
+        now = dt_util.utcnow()
+        self.notifications_received += 1
+        self.last_notification = now
+        if self._push_failing:
+            LOGGER.info(
+                "Thor's notifications arrive again for %s", self.config_entry.title
+            )
+            self._push_failing = False
+            self.issues.async_set_push_failing(False)
+        data: ThorAccountData | None = self.data
+        if data is None or (reading := data.get(chargebox_id)) is None:
+            return True
+        if (key := self._told(reading, notification)) is not None:
+            self._push_watch.told(
+                key, now, stopped=isinstance(notification, StopNotification)
+            )
+        updated = self._rules.apply(reading, notification, now)
+        if updated is not None:
+            self._shown_read[chargebox_id] = self.next_read()
+            self._show(chargebox_id, updated)
+        return True
+
+    def _told(self, reading: ThorData, notification: Notification) -> PushKey | None:
+        """Return the charge a notification tells of, for the push watch."""
+        box, connector = notification.chargebox, notification.connector
+        current = reading.charges.get(connector)
+        if isinstance(notification, MetersNotification):
+            return None if current is None else (box, connector, current.id)
+        if isinstance(notification, StartNotification):
+            if not notification.accepted or self._rules.has_ended(
+                box, notification.transaction
+            ):
+                return None
+            return (box, connector, notification.transaction)
+        if not notification.accepted:
+            return None
+        transaction = notification.transaction
+        if transaction is None and current is not None:
+            transaction = current.id
+        return (box, connector, transaction)
+
+    @callback
+    def _async_check_push(self, data: ThorAccountData) -> None:
+        """After a poll: notice what polling saw and no notification told."""
+        if not self.push_enabled:
             return
-        self._shown_read[chargebox_id] = self.next_read()
-        charges = dict(reading.charges)
-        occupied = set(reading.chargebox.occupied_connectors)
-        if charge is None:
-            charges.pop(connector, None)
-            occupied.discard(connector)
-        else:
-            charges[connector] = charge
-            occupied.add(connector)
-        self.data = ThorAccountData(
-            chargeboxes={
-                **data.chargeboxes,
-                chargebox_id: ThorData(
-                    chargebox=replace(
-                        reading.chargebox, occupied_connectors=frozenset(occupied)
-                    ),
-                    charges=charges,
-                ),
-            }
+        running = {
+            (chargebox_id, connector, charge.id)
+            for chargebox_id in self.chargeboxes
+            if (reading := data.get(chargebox_id)) is not None
+            for connector, charge in reading.charges.items()
+        }
+        if (
+            what := self._push_watch.missed(running, dt_util.utcnow())
+        ) is None or self._push_failing:
+            return
+        self._push_failing = True
+        LOGGER.warning(
+            "Thor's notifications are not arriving for %s (no notification for %s); "
+            "polling at the normal pace again",
+            self.config_entry.title,
+            what,
         )
-        self.update_interval = self._interval(self.data)
-        self.async_update_listeners()
+        self.issues.async_set_push_failing(True)
+
+    # ---------------------------------------------------------------- failures
 
     def _failure(self, err: ThorError) -> Exception:
         """Return the Home Assistant exception for a failed poll."""
         failure = classify(err)
-        self._async_set_issue(
+        self.issues.async_set(
             None, failure.issue if failure.issue in ACCOUNT_ISSUE_KEYS else None
         )
         placeholders = {
@@ -350,12 +487,12 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         }
         if failure.kind is FailureKind.AUTH:
             return ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
+                translation_domain=self.config_entry.domain,
                 translation_key=failure.key,
                 translation_placeholders=placeholders,
             )
         return UpdateFailed(
-            translation_domain=DOMAIN,
+            translation_domain=self.config_entry.domain,
             translation_key=failure.key,
             translation_placeholders=placeholders,
             retry_after=failure.retry_after,
@@ -372,34 +509,3 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         if data is not None and (reading := data.get(chargebox_id)) is not None:
             return reading.chargebox.name
         return self.chargeboxes.get(chargebox_id) or chargebox_id
-
-    @callback
-    def _async_set_issue(self, chargebox_id: str | None, key: str | None) -> None:
-        """Show the repair issue `key` (None for none) of the account or of a box."""
-        if key == self._issues.get(chargebox_id):
-            return
-        self._issues[chargebox_id] = key
-        entry_id = self.config_entry.entry_id
-        keys = ACCOUNT_ISSUE_KEYS if chargebox_id is None else CHARGEBOX_ISSUE_KEYS
-        for other in keys:
-            if other != key:
-                ir.async_delete_issue(
-                    self.hass, DOMAIN, issue_id(entry_id, other, chargebox_id)
-                )
-        if key is None:
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id(entry_id, key, chargebox_id),
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=key,
-            translation_placeholders={
-                "title": self.config_entry.title
-                if chargebox_id is None
-                else self.name_of(chargebox_id),
-                "chargebox_id": chargebox_id or "",
-            },
-            learn_more_url=DASHBOARD_HELP_URL,
-        )

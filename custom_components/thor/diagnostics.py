@@ -80,12 +80,12 @@ async def async_get_config_entry_diagnostics(
         },
         "push": {
             "enabled": runtime.push.enabled,
-            "healthy": runtime.push.healthy,
-            "notifications_received": runtime.push.received,
+            "healthy": coordinator.push_healthy,
+            "notifications_received": coordinator.notifications_received,
             "notifications_refused": runtime.push.rejected,
             "last_notification": None
-            if runtime.push.last_notification is None
-            else runtime.push.last_notification.isoformat(),
+            if coordinator.last_notification is None
+            else coordinator.last_notification.isoformat(),
         },
         "chargeboxes": {
             controller.chargebox_id: {

@@ -408,7 +408,11 @@ class ThorEnergyTracker:
     @callback
     def async_setup(self) -> None:
         """Follow the readings (which also time the daily reconciliation)."""
-        self.entry.async_on_unload(self.coordinator.async_add_listener(self._on_update))
+        for chargebox_id in self.meters:
+            # Confirmation reads and notifications tell only their chargebox.
+            self.entry.async_on_unload(
+                self.coordinator.async_add_listener(self._on_update, chargebox_id)
+            )
         self.entry.async_on_unload(self.async_flush)
 
     @callback

@@ -10,7 +10,6 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .charge_control import ThorChargeController
 from .const import DOMAIN
 from .coordinator import ThorDataUpdateCoordinator
 from .data import ThorData
@@ -42,7 +41,8 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
     """An entity of one Thor chargebox of an account.
 
     It writes its state only when what it shows changed: polls of an idle charger
-    leave the state machine, and so the recorder, alone.
+    leave the state machine, and so the recorder, alone. It listens to its
+    chargebox only: a notification about another box costs it nothing.
     """
 
     _attr_has_entity_name = True
@@ -54,7 +54,7 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
         description: EntityDescription,
     ) -> None:
         """Initialize the entity and its device."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, context=chargebox_id)
         self.chargebox_id = chargebox_id
         self.entity_description = description
         reading = coordinator.data.get(chargebox_id)
@@ -137,26 +137,28 @@ class ThorConnectorEntity(ThorEntity):
 def async_setup_chargebox_entities(
     entry: ThorConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    chargebox_entities: Callable[[ThorChargeController], Iterable[Entity]],
-    connector_entities: Callable[[ThorChargeController, int], Iterable[Entity]],
+    chargebox_entities: Callable[[str], Iterable[Entity]],
+    connector_entities: Callable[[str, int], Iterable[Entity]],
 ) -> None:
-    """Add each configured chargebox's entities to its subentry.
+    """Add each configured chargebox's entities (by chargebox id) to its subentry.
 
     Connector entities are added for the connectors the box has, and later for those
     it reports at a later poll.
     """
+    coordinator = entry.runtime_data.coordinator
     for subentry_id, controller in entry.runtime_data.controllers.items():
+        chargebox_id = controller.chargebox_id
         async_add_entities(
-            chargebox_entities(controller), config_subentry_id=subentry_id
+            chargebox_entities(chargebox_id), config_subentry_id=subentry_id
         )
         entry.async_on_unload(
             _async_add_connector_listener(
-                controller,
+                coordinator,
+                chargebox_id,
                 partial(
                     _add_connector_entities,
                     async_add_entities,
-                    connector_entities,
-                    controller,
+                    partial(connector_entities, chargebox_id),
                     subentry_id,
                 ),
             )
@@ -166,8 +168,7 @@ def async_setup_chargebox_entities(
 @callback
 def _add_connector_entities(
     async_add_entities: AddConfigEntryEntitiesCallback,
-    connector_entities: Callable[[ThorChargeController, int], Iterable[Entity]],
-    controller: ThorChargeController,
+    connector_entities: Callable[[int], Iterable[Entity]],
     subentry_id: str,
     connectors: list[int],
 ) -> None:
@@ -176,7 +177,7 @@ def _add_connector_entities(
         [
             entity
             for connector in connectors
-            for entity in connector_entities(controller, connector)
+            for entity in connector_entities(connector)
         ],
         config_subentry_id=subentry_id,
     )
@@ -184,7 +185,8 @@ def _add_connector_entities(
 
 @callback
 def _async_add_connector_listener(
-    controller: ThorChargeController,
+    coordinator: ThorDataUpdateCoordinator,
+    chargebox_id: str,
     add_connectors: Callable[[list[int]], None],
 ) -> CALLBACK_TYPE:
     """Call `add_connectors` now and whenever the chargebox reports new connectors."""
@@ -192,7 +194,8 @@ def _async_add_connector_listener(
 
     @callback
     def _check_connectors() -> None:
-        if (reading := controller.reading) is None:
+        data = coordinator.data
+        if data is None or (reading := data.get(chargebox_id)) is None:
             return
         numbers = {connector.number for connector in reading.chargebox.connectors}
         if new := numbers - known:
@@ -200,4 +203,4 @@ def _async_add_connector_listener(
             add_connectors(sorted(new))
 
     _check_connectors()
-    return controller.coordinator.async_add_listener(_check_connectors)
+    return coordinator.async_add_listener(_check_connectors, chargebox_id)

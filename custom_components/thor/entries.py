@@ -1,17 +1,24 @@
-"""What an account entry holds beyond one setup: its chargeboxes and its back-off.
+"""What an account entry holds beyond one setup, and its chargeboxes.
 
 An account entry (one Thor API key and base URL) has its chargeboxes as config
 subentries: `chargebox_subentries` is the one way to list them. What must outlive a
-reload or a setup retry (the rate-limit back-off Thor imposed) is kept here too.
+reload or a setup retry is kept here, by entry id, until the entry is removed: the
+rate-limit back-off Thor imposed, the stored id_tags (loaded once, so that a start
+answered during a reload is kept), and each chargebox's command controller (so that
+commands awaiting confirmation carry over; a removed chargebox's controller is
+dropped, its timers stopped).
 """
 
+from dataclasses import dataclass, field
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
 
+from .charge_control import ThorChargeController
 from .const import CONF_CHARGEBOX_ID, DOMAIN, SUBENTRY_TYPE_CHARGEBOX
+from .store import ThorChargeStore
 from .thor_api import ThorBackoff
 
 BACKOFFS: Final[HassKey[dict[str, ThorBackoff]]] = HassKey(f"{DOMAIN}_backoffs")
@@ -24,15 +31,58 @@ def async_get_backoff(hass: HomeAssistant, entry_id: str) -> ThorBackoff:
     return hass.data.setdefault(BACKOFFS, {}).setdefault(entry_id, ThorBackoff())
 
 
-@callback
-def async_forget_backoff(hass: HomeAssistant, entry_id: str) -> None:
-    """Drop the back-off of a removed entry."""
-    hass.data.get(BACKOFFS, {}).pop(entry_id, None)
-
-
 def chargebox_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     """Return the chargebox subentries of an account entry, by chargebox id."""
     return {
         subentry.data[CONF_CHARGEBOX_ID]: subentry
         for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
     }
+
+
+@dataclass(kw_only=True)
+class ThorAccount:
+    """What an account entry keeps from one setup to the next."""
+
+    store: ThorChargeStore
+    controllers: dict[str, ThorChargeController] = field(default_factory=dict)
+    """By chargebox id."""
+
+    @callback
+    def async_controllers(
+        self, hass: HomeAssistant, chargebox_ids: set[str]
+    ) -> dict[str, ThorChargeController]:
+        """Return the controllers of the configured chargeboxes, new ones included.
+
+        The controllers of chargeboxes no longer configured are dropped, with their
+        id_tags.
+        """
+        for chargebox_id in self.controllers.keys() - chargebox_ids:
+            self.controllers.pop(chargebox_id).detach()
+        for chargebox_id in chargebox_ids - self.controllers.keys():
+            self.controllers[chargebox_id] = ThorChargeController(
+                hass, store=self.store, chargebox_id=chargebox_id
+            )
+        return dict(self.controllers)
+
+
+ACCOUNTS: Final[HassKey[dict[str, ThorAccount]]] = HassKey(f"{DOMAIN}_accounts")
+
+
+async def async_get_account(hass: HomeAssistant, entry_id: str) -> ThorAccount:
+    """Return what an account entry keeps across reloads (loaded the first time)."""
+    accounts = hass.data.setdefault(ACCOUNTS, {})
+    if (account := accounts.get(entry_id)) is None:
+        store = ThorChargeStore(hass, entry_id)
+        await store.async_load()
+        # Another setup of the entry may have loaded it meanwhile.
+        account = accounts.setdefault(entry_id, ThorAccount(store=store))
+    return account
+
+
+@callback
+def async_forget_account(hass: HomeAssistant, entry_id: str) -> None:
+    """Drop what a removed entry kept: its back-off and its controllers."""
+    hass.data.get(BACKOFFS, {}).pop(entry_id, None)
+    if (account := hass.data.get(ACCOUNTS, {}).pop(entry_id, None)) is not None:
+        for controller in account.controllers.values():
+            controller.detach()

@@ -42,8 +42,10 @@ async def async_setup_entry(
     async_setup_chargebox_entities(
         entry,
         async_add_entities,
-        lambda _controller: (),
-        lambda controller, connector: (ThorChargingEvent(controller, connector),),
+        lambda _chargebox_id: (),
+        lambda chargebox_id, connector: (
+            ThorChargingEvent(entry.runtime_data.by_chargebox[chargebox_id], connector),
+        ),
     )
 
 

@@ -1,61 +1,47 @@
-"""Push: Thor's start, stop and meter-value notifications through a webhook.
+"""Push: the webhook that receives Thor's start, stop and meter-value notifications.
 
 Thor POSTs a notification to the address the operator enters in the Thor dashboard
 (Development page: Start charge, Stop charge, Meter Values). Each account entry with
 push switched on (its options) has a webhook with a random id kept in the entry; its
 address is a Home Assistant Cloud cloudhook when Cloud is logged in, else the
-instance's external URL. The webhook id is the only secret a notification carries
-(Thor documents no signature): it is never logged, and diagnostics redact it.
+instance's external URL.
 
-A notification never sends a command. It confirms or reverts a pending command at
-once, records charges started or stopped elsewhere, keeps the id_tag of a charge
-whose start answer was lost, and brings measured power. Polling stays the fallback:
-slower while notifications arrive, back to its pace (with a repair issue) when
-polling sees what no notification said.
+The contract of this module: it receives requests, direct or through Cloud, and
+hands each well-formed notification to one callback (the coordinator's
+`async_apply_notification`), which decides what it means. It knows nothing of
+entities, commands or energy. It answers 200 for a notification, 400 for a body it
+cannot use, 405 for any method but POST, and never raises. The webhook id is the only
+secret a notification carries (Thor documents no signature): it is never logged at
+INFO or above (Home Assistant's webhook component logs the id of an unregistered or
+wrongly called webhook, so the webhook stays registered, quietly, while push is off
+and the id is kept), nor is a body; diagnostics redact it.
 """
 
 from collections.abc import Callable
 import contextlib
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_PUSH, DOMAIN, LOGGER
-from .coordinator import issue_id
-from .thor_api import RunningCharge
-from .thor_api.notifications import (
+from .thor_api import (
     MAX_NOTIFICATION_BYTES,
-    MetersNotification,
     Notification,
-    StartNotification,
-    StopNotification,
     ThorNotificationError,
     parse_notification,
 )
 
-if TYPE_CHECKING:
-    from .runtime import ThorRuntimeData
-
-ISSUE_PUSH_NOT_ARRIVING: Final = "push_not_arriving"
-PUSH_GRACE: Final = timedelta(seconds=60)
-"""How long polling may see a charge (or confirm a command) before a notification
-should have told: past it, notifications are taken as not arriving."""
-PUSH_IDLE_INTERVAL: Final = timedelta(minutes=5)
-"""Idle poll interval while notifications arrive."""
-_FORGET: Final = timedelta(days=1)
-
-type _Key = tuple[str, int, int | None]
-"""A charge: chargebox, connector, transaction."""
+_ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT")
+"""Every method Home Assistant's webhook view routes: we answer them ourselves, so
+that Home Assistant does not log the webhook id for the wrong one."""
 
 
 def push_enabled(entry: ConfigEntry) -> bool:
@@ -119,48 +105,46 @@ async def async_delete_cloudhook(hass: HomeAssistant, entry: ConfigEntry) -> Non
 
 
 class ThorPush:
-    """Receives an account's notifications and keeps track of whether they arrive."""
+    """Receives an account's notifications and hands them to `apply`."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare the receiver of an entry (registered by `async_setup`)."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        apply: Callable[[Notification], bool],
+    ) -> None:
+        """Prepare the receiver of an entry (registered by `async_setup`).
+
+        `apply` takes a parsed notification and returns False when it concerns no
+        chargebox of the entry.
+        """
         self.hass = hass
         self.entry = entry
         self.enabled = push_enabled(entry)
-        self.last_notification: datetime | None = None
-        self.received = 0
         self.rejected = 0
-        self._failing = False
-        self._told: dict[_Key, datetime] = {}
-        """Charges start or meter notifications mentioned, and when."""
-        self._told_stopped: set[_Key] = set()
-        self._untold: dict[_Key, datetime] = {}
-        """What polling saw that no notification told yet, since when."""
-        self._runtime: Callable[[], ThorRuntimeData] | None = None
-
-    @property
-    def healthy(self) -> bool:
-        """Return whether notifications arrive: one came, and none was missed since."""
-        return self.enabled and self.last_notification is not None and not self._failing
+        """Requests refused: not a notification, or for no chargebox here."""
+        self.last_request: datetime | None = None
+        self._apply = apply
 
     @callback
-    def async_setup(self, runtime: Callable[[], ThorRuntimeData]) -> None:
-        """Register the webhook (when push is on)."""
-        self._runtime = runtime
-        if not self.enabled:
+    def async_setup(self) -> None:
+        """Register the webhook: to receive (push on), or to stay quiet (push off)."""
+        webhook_id: str | None = self.entry.options.get(CONF_WEBHOOK_ID)
+        if not webhook_id:
             return
-        webhook_id: str = self.entry.options[CONF_WEBHOOK_ID]
         webhook.async_register(
             self.hass,
             DOMAIN,
             f"Thor {self.entry.title}",
             webhook_id,
-            self._async_handle_webhook,
-            allowed_methods=["POST"],
+            self._async_handle_webhook if self.enabled else _async_quiet,
+            allowed_methods=_ALLOWED_METHODS,
         )
         self.entry.async_on_unload(
             lambda: webhook.async_unregister(self.hass, webhook_id)
         )
-        self.entry.async_on_unload(self._async_clear_issue)
+        if not self.enabled:
+            return
         cloud = _cloud_api(self.hass)
         if cloud is not None and cloud.async_active_subscription(self.hass):
             # Logged in later, or again: the cloudhook Thor was given must exist.
@@ -178,21 +162,25 @@ class ThorPush:
                 self.hass, self.entry.options[CONF_WEBHOOK_ID]
             )
 
-    # ------------------------------------------------------------- receiving
-
     async def _async_handle_webhook(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+        self, hass: HomeAssistant, webhook_id: str, request: Any
     ) -> web.Response:
-        """Answer Thor quickly: 200 for a notification, 400 for anything else."""
-        if (
-            request.content_length is not None
-            and request.content_length > MAX_NOTIFICATION_BYTES
-        ):
-            self.rejected += 1
-            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-        body = await request.content.read(MAX_NOTIFICATION_BYTES + 1)
+        """Answer Thor quickly; never raise (Home Assistant would log the id).
+
+        `request` is aiohttp's request, or Home Assistant Cloud's `MockRequest` for a
+        cloudhook: only `method` and `content.read` are common to both.
+        """
         try:
+            if request.method != "POST":
+                return web.Response(status=HTTPStatus.METHOD_NOT_ALLOWED)
+            self.last_request = dt_util.utcnow()
+            body = await _read_body(request)
+            if len(body) > MAX_NOTIFICATION_BYTES:
+                self.rejected += 1
+                return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             notification = parse_notification(body)
+            if not self._apply(notification):
+                self.rejected += 1
         except ThorNotificationError as err:
             self.rejected += 1
             # Never the body: it may hold id_tags.
@@ -200,166 +188,33 @@ class ThorPush:
                 "Ignoring an invalid notification for %s: %s", self.entry.title, err
             )
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        self.handle(notification)
+        except Exception as err:  # noqa: BLE001 - whatever happens, Thor gets an answer
+            self.rejected += 1
+            LOGGER.debug(
+                "Could not process a notification for %s: %s",
+                self.entry.title,
+                type(err).__name__,
+            )
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
         return web.Response(status=HTTPStatus.OK)
 
-    @callback
-    def handle(self, notification: Notification) -> None:
-        """Apply a notification to the chargebox it is about."""
-        if self._runtime is None:
-            return
-        runtime = self._runtime()
-        controller = runtime.controller_of(notification.chargebox)
-        if controller is None:
-            LOGGER.debug(
-                "Ignoring a notification for a chargebox not configured in %s",
-                self.entry.title,
-            )
-            return
-        self.received += 1
-        self.last_notification = dt_util.utcnow()
-        if self._failing:
-            LOGGER.info("Thor's notifications arrive again for %s", self.entry.title)
-            self._failing = False
-            self._async_clear_issue()
-        coordinator = runtime.coordinator
-        box, connector = notification.chargebox, notification.connector
-        reading = coordinator.data.get(box) if coordinator.data else None
-        current = None if reading is None else reading.charges.get(connector)
-        if isinstance(notification, StartNotification):
-            if not notification.accepted:
-                controller.async_push_rejected(connector, start=True)
-                return
-            if runtime.energy.has_ended(box, notification.transaction):
-                LOGGER.debug("Ignoring a start notification of a charge that ended")
-                return  # Replayed, or arriving after its stop.
-            self._told[(box, connector, notification.transaction)] = dt_util.utcnow()
-            if current is not None and current.id == notification.transaction:
-                charge = current
-            else:
-                charge = RunningCharge(
-                    id=notification.transaction,
-                    chargebox=box,
-                    connector=connector,
-                    date_started=dt_util.utcnow(),
-                    energy=0.0,
-                    # Thor shows the id_tag of card starts only (§2.3c).
-                    id_tag=notification.id_tag
-                    if notification.mode == "local"
-                    else None,
-                    user=None,
-                    type=notification.mode,
-                    payment=None,
-                )
-            controller.async_push_started(
-                connector, notification.id_tag, notification.transaction
-            )
-            coordinator.async_push_charge(box, connector, charge)
-        elif isinstance(notification, StopNotification):
-            if notification.rejected:
-                controller.async_push_rejected(connector, start=False)
-                return
-            if notification.unlocked and not notification.accepted:
-                return  # Only the connector was unlocked.
-            key = (
-                box,
-                connector,
-                notification.transaction
-                if notification.transaction is not None or current is None
-                else current.id,
-            )
-            self._told.setdefault(key, dt_util.utcnow())
-            self._told_stopped.add(key)
-            if (
-                current is not None
-                and notification.transaction is not None
-                and current.id is not None
-                and current.id != notification.transaction
-            ):
-                return  # A stop of an older charge, replayed late.
-            if current is not None and notification.energy:
-                runtime.energy.push_energy(box, current, notification.energy)
-            coordinator.async_push_charge(box, connector, None)
-        elif isinstance(notification, MetersNotification):
-            if current is not None:
-                self._told[(box, connector, current.id)] = dt_util.utcnow()
-            if current is None:
-                return  # A late meter value of a charge that ended: nothing to show.
-            if notification.energy is not None and notification.energy >= (
-                current.energy or 0.0
-            ):
-                coordinator.async_push_charge(
-                    box, connector, replace(current, energy=notification.energy)
-                )
-            runtime.energy.push_meters(box, connector, notification)
 
-    # --------------------------------------------------------------- health
+async def _read_body(request: Any) -> bytes:
+    """Return the body, read up to one byte past the largest notification."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_NOTIFICATION_BYTES:
+        chunk: bytes = await request.content.read(MAX_NOTIFICATION_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
-    @callback
-    def async_check(self) -> None:
-        """After each reading: notice what polling saw and no notification told.
 
-        A charge polling shows running that no start or meter notification mentioned,
-        or a charge a notification announced that polling shows gone without a stop
-        notification: past `PUSH_GRACE`, notifications are not arriving.
-        """
-        if not self.enabled or self._runtime is None:
-            return
-        runtime = self._runtime()
-        data = runtime.coordinator.data
-        now = dt_util.utcnow()
-        running: set[_Key] = set()
-        for controller in runtime.controllers.values():
-            reading = None if data is None else data.get(controller.chargebox_id)
-            if reading is None:
-                continue
-            for connector, charge in reading.charges.items():
-                running.add((controller.chargebox_id, connector, charge.id))
-        for key in running - self._told.keys():
-            if now - self._untold.setdefault(key, now) >= PUSH_GRACE:
-                self.async_missed("a charge polling sees running")
-        for key in self._told.keys() - running - self._told_stopped:
-            if key[2] is None:
-                continue
-            if now - self._untold.setdefault(key, now) >= PUSH_GRACE:
-                self.async_missed("a charge polling sees ended")
-        # Forget what neither side shows any more (a day at most).
-        self._untold = {
-            key: since
-            for key, since in self._untold.items()
-            if (key in running) != (key in self._told) and now - since < _FORGET
-        }
-        self._told = {k: t for k, t in self._told.items() if now - t < _FORGET}
-        self._told_stopped &= self._told.keys()
-
-    @callback
-    def async_missed(self, what: str) -> None:
-        """Notifications did not tell what polling saw: poll normally, raise the issue."""
-        if not self.enabled or self._failing:
-            return
-        self._failing = True
-        LOGGER.warning(
-            "Thor's notifications are not arriving for %s (no notification for %s); "
-            "polling at the normal pace again",
-            self.entry.title,
-            what,
-        )
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id(self.entry.entry_id, ISSUE_PUSH_NOT_ARRIVING),
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_PUSH_NOT_ARRIVING,
-            translation_placeholders={"title": self.entry.title},
-        )
-        if self._runtime is not None:
-            self.hass.async_create_task(
-                self._runtime().coordinator.async_request_refresh()
-            )
-
-    @callback
-    def _async_clear_issue(self) -> None:
-        ir.async_delete_issue(
-            self.hass, DOMAIN, issue_id(self.entry.entry_id, ISSUE_PUSH_NOT_ARRIVING)
-        )
+async def _async_quiet(
+    hass: HomeAssistant, webhook_id: str, request: Any
+) -> web.Response:
+    """Answer a post to the kept webhook of an entry with push off: nothing to do."""
+    LOGGER.debug("Ignoring a request to a Thor webhook while push is off")
+    return web.Response(status=HTTPStatus.OK)

@@ -4,7 +4,7 @@ Kept apart from the coordinator so that the coordinator depends on nothing that
 sends commands.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -33,16 +33,19 @@ class ThorRuntimeData:
     options: dict[str, Any]
     """The entry options it was set up with (push): a change needs a reload."""
 
+    by_chargebox: dict[str, ThorChargeController] = field(init=False)
+    """The same controllers, by chargebox id."""
+
+    def __post_init__(self) -> None:
+        """Index the controllers by chargebox."""
+        self.by_chargebox = {
+            controller.chargebox_id: controller
+            for controller in self.controllers.values()
+        }
+
     def controller_of(self, chargebox_id: str) -> ThorChargeController | None:
         """Return the controller of a chargebox, None if it is not configured."""
-        return next(
-            (
-                controller
-                for controller in self.controllers.values()
-                if controller.chargebox_id == chargebox_id
-            ),
-            None,
-        )
+        return self.by_chargebox.get(chargebox_id)
 
 
 type ThorConfigEntry = ConfigEntry[ThorRuntimeData]

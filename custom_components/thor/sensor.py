@@ -323,10 +323,8 @@ async def async_setup_entry(
     async_setup_chargebox_entities(
         entry,
         async_add_entities,
-        lambda controller: _chargebox_sensors(controller.chargebox_id),
-        lambda controller, connector: _connector_sensors(
-            controller.chargebox_id, connector
-        ),
+        _chargebox_sensors,
+        _connector_sensors,
     )
 
 

@@ -1,24 +1,40 @@
-"""The id_tags of the charges Home Assistant started, kept across restarts.
+"""The id_tags of the charges Home Assistant started, and their whole life.
 
 Thor returns an `id_tag` for every API start and needs it again to stop the charge, but
 running charges show `id_tag: null` for API starts: the start's answer is the only place
 it exists. Each account entry keeps its records in one `Store` (`thor.<entry_id>`) as a
-flat list, one record per chargebox and connector.
+flat list, one record per chargebox and connector, loaded once and kept across reloads
+of the entry (`entries.py`), so that a start whose answer arrives during a reload is
+kept too.
+
+A record is forgotten only once its charge is confirmed gone: the connector free on
+the chargebox *and* absent from running charges over `GONE_READINGS` readings of
+Thor's API (one inconsistent answer proves nothing; a notification proves nothing at
+all), or another charge running there.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, override
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
+from .data import ThorData
+from .thor_api import parse_connector, parse_transaction_id
 
 STORAGE_VERSION: Final = 2
 """2: a flat list of records; 1 nested them by chargebox under one entry per box."""
+UNCONFIRMED_TAG_TTL: Final = timedelta(minutes=15)
+"""How long an id_tag whose charge never appeared is kept (a box may start late)."""
+GONE_READINGS: Final = 2
+"""Readings that must show a charge gone before its id_tag is forgotten."""
+ALL_CONNECTORS: Final = 0
+"""In the lost marks: every connector of the chargebox (or every chargebox: "")."""
 
 
 def storage_key(entry_id: str) -> str:
@@ -60,26 +76,13 @@ class ChargeRecord:
         requested = dt_util.parse_datetime(str(data.get("requested")))
         if not isinstance(id_tag, str) or not id_tag:
             return None
-        if isinstance(transaction, bool) or not isinstance(transaction, int):
-            transaction = None
         return cls(
             id_tag=id_tag,
-            transaction=transaction,
+            transaction=parse_transaction_id(transaction),
             confirmed=data.get("confirmed") is True,
             requested=requested or dt_util.utcnow(),
             stop_requested=data.get("stop_requested") is True,
         )
-
-
-def _connector(value: Any) -> int | None:
-    """Return a stored connector number, None when it is damaged."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 1 else None
-    if isinstance(value, str) and value.isdigit():
-        return int(value) or None
-    return None
 
 
 class _ChargeStore(Store[dict[str, Any]]):
@@ -119,20 +122,69 @@ class ThorChargeStore:
             atomic_writes=True,
         )
         self._records: dict[str, dict[int, ChargeRecord]] = {}
+        self._lost: set[tuple[str, int]] = set()
+        """Where a damaged file lost id_tags: (chargebox, connector), with "" and
+        `ALL_CONNECTORS` for anywhere."""
+        self._placed: set[str] = set()
+        """Chargeboxes whose lost marks were narrowed to their connectors."""
+        self.loaded = False
 
     async def async_load(self) -> None:
-        """Read the stored records; damaged ones are left out."""
-        stored = await self._store.async_load()
-        charges = stored.get("charges") if isinstance(stored, dict) else None
+        """Read the stored records; damaged ones are left out, with a warning."""
         self._records = {}
+        self.loaded = True
+        try:
+            stored = await self._store.async_load()
+        except HomeAssistantError:
+            stored, damaged = None, True
+        else:
+            damaged = stored is not None and not isinstance(stored, dict)
+        charges = stored.get("charges") if isinstance(stored, dict) else None
+        if stored is not None and not isinstance(charges, list):
+            damaged = True
         for item in charges if isinstance(charges, list) else []:
-            if not isinstance(item, dict):
-                continue
-            chargebox_id = item.get("chargebox")
-            connector = _connector(item.get("connector"))
+            chargebox_id = item.get("chargebox") if isinstance(item, dict) else None
+            connector = parse_connector(
+                item.get("connector") if isinstance(item, dict) else None
+            )
             record = ChargeRecord.from_dict(item)
             if isinstance(chargebox_id, str) and connector and record is not None:
                 self._records.setdefault(chargebox_id, {})[connector] = record
+                continue
+            damaged = True
+            if isinstance(chargebox_id, str):
+                self._lost.add((chargebox_id, connector or ALL_CONNECTORS))
+            else:
+                self._lost.add(("", ALL_CONNECTORS))
+        if damaged:
+            if not self._lost:
+                self._lost.add(("", ALL_CONNECTORS))
+            LOGGER.warning(
+                "The stored id_tags of Thor (%s) are damaged: charges Home Assistant "
+                "started before cannot be stopped from it; stop them from the Thor "
+                "dashboard or at the chargebox",
+                self._store.path,
+            )
+
+    def lost(self, chargebox_id: str, connector: int) -> bool:
+        """Return whether a damaged file may have held the id_tag of a connector."""
+        marks = {(chargebox_id, ALL_CONNECTORS), (chargebox_id, connector)}
+        if chargebox_id not in self._placed:
+            marks.add(("", ALL_CONNECTORS))
+        return bool(self._lost & marks)
+
+    def _place_lost(self, chargebox_id: str, reading: ThorData) -> None:
+        """Narrow "lost anywhere" to the connectors charging at the first reading."""
+        if chargebox_id in self._placed:
+            return
+        self._placed.add(chargebox_id)
+        if self._lost & {("", ALL_CONNECTORS), (chargebox_id, ALL_CONNECTORS)}:
+            self._lost.discard((chargebox_id, ALL_CONNECTORS))
+            self._lost.update(
+                (chargebox_id, connector.number)
+                for connector in reading.chargebox.connectors
+                if reading.is_occupied(connector.number)
+            )
 
     def records(self, chargebox_id: str) -> dict[int, ChargeRecord]:
         """Return the records of a chargebox by connector, to read and change."""
@@ -166,6 +218,88 @@ class ThorChargeStore:
                 ]
             }
         )
+
+    def learn_start(
+        self,
+        chargebox_id: str,
+        connector: int,
+        id_tag: str | None,
+        transaction: int | None,
+    ) -> bool:
+        """Keep what a start notification tells; return True if a record changed.
+
+        Thor's notification carries the id_tag that stops the charge, even of a start
+        whose answer was lost or that was made from the Thor app: kept when Home
+        Assistant has none for the connector. A record Home Assistant holds is never
+        replaced: the notification may be a replay, or forged.
+        """
+        records = self.records(chargebox_id)
+        record = records.get(connector)
+        if record is None:
+            if id_tag is None:
+                return False
+            records[connector] = ChargeRecord(
+                id_tag=id_tag, transaction=transaction, requested=dt_util.utcnow()
+            )
+            return True
+        if id_tag is not None and id_tag != record.id_tag:
+            return False
+        if transaction is None or record.transaction is not None:
+            return False
+        record.transaction = transaction
+        return True
+
+    def reconcile(
+        self, chargebox_id: str, reading: ThorData, pending: Collection[int]
+    ) -> bool:
+        """Update the records from a reading of Thor's API; return True if changed.
+
+        `pending` are the connectors with a command awaiting confirmation.
+        """
+        now = dt_util.utcnow()
+        self._place_lost(chargebox_id, reading)
+        records = self.records(chargebox_id)
+        changed = False
+        for connector, record in list(records.items()):
+            charge = reading.charges.get(connector)
+            if charge is None:
+                if connector in reading.chargebox.occupied_connectors:
+                    # Running charges left it out, but the chargebox is busy: the
+                    # answers disagree, and the charge may well be running.
+                    record.gone_readings = 0
+                    continue
+                record.gone_readings += 1
+                forget = record.gone_readings >= GONE_READINGS and (
+                    record.confirmed
+                    or (
+                        connector not in pending
+                        and now - record.requested > UNCONFIRMED_TAG_TTL
+                    )
+                )
+            elif (charge.id_tag is not None and charge.id_tag != record.id_tag) or (
+                record.transaction is not None
+                and charge.id is not None
+                and charge.id != record.transaction
+            ):
+                # Another charge runs there now (a card, or a later start).
+                forget = True
+            else:
+                forget = False
+                record.gone_readings = 0
+                transaction = record.transaction if charge.id is None else charge.id
+                if not record.confirmed or record.transaction != transaction:
+                    record.confirmed = True
+                    record.transaction = transaction
+                    changed = True
+            if forget:
+                LOGGER.debug("Forgetting the id_tag of connector %s", connector)
+                del records[connector]
+                changed = True
+        for connector in {c.number for c in reading.chargebox.connectors}:
+            if not reading.is_occupied(connector):
+                # The charge whose id_tag was lost has ended.
+                self._lost.discard((chargebox_id, connector))
+        return changed
 
     async def async_remove(self) -> None:
         """Delete the storage file."""

@@ -24,8 +24,12 @@ async def async_setup_entry(
     async_setup_chargebox_entities(
         entry,
         async_add_entities,
-        lambda _controller: (),
-        lambda controller, connector: (ThorChargingSwitch(controller, connector),),
+        lambda _chargebox_id: (),
+        lambda chargebox_id, connector: (
+            ThorChargingSwitch(
+                entry.runtime_data.by_chargebox[chargebox_id], connector
+            ),
+        ),
     )
 
 

@@ -67,7 +67,13 @@ from .notifications import (
     ThorNotificationError,
     parse_notification,
 )
-from .validation import check_api_key, normalize_base_url, parse_connector
+from .validation import (
+    MAX_TRANSACTION_ID,
+    check_api_key,
+    normalize_base_url,
+    parse_connector,
+    parse_transaction_id,
+)
 
 __all__ = [
     "DEFAULT_MAX_BACKOFF",
@@ -77,6 +83,7 @@ __all__ = [
     "DEVELOPMENT_BASE_URL",
     "MAX_FINISHED_RANGE_DAYS",
     "MAX_NOTIFICATION_BYTES",
+    "MAX_TRANSACTION_ID",
     "PRODUCTION_BASE_URL",
     "ChargePayment",
     "Chargebox",
@@ -129,4 +136,5 @@ __all__ = [
     "normalize_base_url",
     "parse_connector",
     "parse_notification",
+    "parse_transaction_id",
 ]
