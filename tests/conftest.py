@@ -18,6 +18,7 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_API_KEY,
+    CONF_WEBHOOK_ID,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
 )
@@ -35,6 +36,7 @@ from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
     CONF_ENVIRONMENT,
+    CONF_PUSH,
     DOMAIN,
     SCAN_INTERVAL_IDLE,
     SUBENTRY_TYPE_CHARGEBOX,
@@ -319,3 +321,56 @@ async def snapshot_entities(
         state = hass.states.get(entry.entity_id)
         assert state is not None, f"no state for {entry.entity_id}"
         assert state == snapshot(name=f"{entry.entity_id}-state")
+
+
+WEBHOOK_ID = "thor-webhook-0123456789abcdef"
+
+
+@pytest.fixture
+def push_entry(simulator: ThorSimulator) -> MockConfigEntry:
+    """An account entry for the simulator's chargebox with push switched on."""
+    entry = account_entry(
+        (next(iter(simulator.chargeboxes)), "Garage"), base_url=simulator.base_url
+    )
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        version=entry.version,
+        data=dict(entry.data),
+        options={CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID},
+        subentries_data=[
+            {
+                "data": dict(subentry.data),
+                "subentry_type": subentry.subentry_type,
+                "title": subentry.title,
+                "unique_id": subentry.unique_id,
+            }
+            for subentry in entry.subentries.values()
+        ],
+    )
+
+
+def notification(
+    kind: str, chargebox: str, connector: int = 1, **fields: Any
+) -> dict[str, Any]:
+    """Return the body of a Thor notification: "start", "stop" or "meters".
+
+    Accepted, with the fields Thor always sends; `fields` add or override (a value of
+    None leaves the field out).
+    """
+    base: dict[str, Any] = {
+        "start": {"type": "start", "accepted": True, "mode": "api"},
+        "stop": {"type": "stop_transaction", "accepted": True, "unlocked": False},
+        "meters": {"type": "meters", "meters": []},
+    }[kind]
+    body = {**base, "chargebox": chargebox, "connector": connector, **fields}
+    return {key: value for key, value in body.items() if value is not None}
+
+
+async def async_notify(
+    client: Any, body: dict[str, Any] | str | bytes, webhook_id: str = WEBHOOK_ID
+) -> int:
+    """POST a notification to the webhook as Thor does; return the HTTP status."""
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    response = await client.post(f"/api/webhook/{webhook_id}", data=data)
+    return int(response.status)

@@ -26,8 +26,9 @@ from custom_components.thor.thor_api.notifications import MAX_NOTIFICATION_BYTES
 from thor_simulator import ThorSimulator
 
 from .conftest import (
-    account_entry,
+    WEBHOOK_ID,
     async_next_idle_poll,
+    async_notify,
     async_poll,
     async_setup_entry,
     async_switch,
@@ -35,36 +36,11 @@ from .conftest import (
     stored_id_tags,
 )
 
-WEBHOOK_ID = "thor-webhook-0123456789abcdef"
 SWITCH_1 = "switch.garage_connector_1_charging"
 OCCUPIED_1 = "binary_sensor.garage_connector_1_occupied"
 POWER_1 = "sensor.garage_connector_1_charging_power_estimated"
 CURRENT_L2 = "sensor.garage_connector_1_current_l2"
 EXTERNAL_URL = "https://home.example.com"
-
-
-@pytest.fixture
-def push_entry(simulator: ThorSimulator) -> MockConfigEntry:
-    """An account entry for the simulator's chargebox with push switched on."""
-    entry = account_entry(
-        (next(iter(simulator.chargeboxes)), "Garage"), base_url=simulator.base_url
-    )
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        version=entry.version,
-        data=dict(entry.data),
-        options={CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID},
-        subentries_data=[
-            {
-                "data": dict(subentry.data),
-                "subentry_type": subentry.subentry_type,
-                "title": subentry.title,
-                "unique_id": subentry.unique_id,
-            }
-            for subentry in entry.subentries.values()
-        ],
-    )
 
 
 class _CloudConnectionState(Enum):
@@ -113,14 +89,6 @@ def _box(simulator: ThorSimulator) -> str:
     return next(iter(simulator.chargeboxes))
 
 
-async def _post(
-    client: Any, body: dict[str, Any] | str | bytes, webhook_id: str = WEBHOOK_ID
-) -> int:
-    data = body if isinstance(body, str | bytes) else json.dumps(body)
-    response = await client.post(f"/api/webhook/{webhook_id}", data=data)
-    return int(response.status)
-
-
 async def test_start_is_confirmed_by_the_notification(
     hass: HomeAssistant,
     simulator: ThorSimulator,
@@ -137,7 +105,7 @@ async def test_start_is_confirmed_by_the_notification(
     (pending,) = simulator.pending_starts()
     reads = len(simulator.requests)
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "start",
@@ -191,8 +159,8 @@ async def test_rejected_start_is_reverted_at_once(
         "transaction_id": 0,
         "mode": "api",
     }
-    assert await _post(client, body) == 200
-    assert await _post(client, body) == 200  # A duplicate changes nothing more.
+    assert await async_notify(client, body) == 200
+    assert await async_notify(client, body) == 200  # A duplicate changes nothing more.
     await hass.async_block_till_done()
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert [(e.data["command"], e.data["reason"]) for e in failed] == [
@@ -214,7 +182,7 @@ async def test_app_start_becomes_stoppable(
     transaction = simulator.start_app_charge(box, 1)
     tag = simulator.app_tag(box, 1)
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "start",
@@ -262,7 +230,7 @@ async def test_stop_and_meter_values(
         ]
         + [{"measurand": "Current.Import", "uom": "A", "phase": "L2-N", "value": 16.0}],
     }
-    assert await _post(client, meters) == 200
+    assert await async_notify(client, meters) == 200
     await hass.async_block_till_done()
     assert float(entity_state(hass, POWER_1)) == 11040
     assert float(entity_state(hass, CURRENT_L2)) == 16.0
@@ -271,7 +239,7 @@ async def test_stop_and_meter_values(
     assert float(entity_state(hass, POWER_1)) == 11040
 
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "stop_transaction",
@@ -317,7 +285,7 @@ async def test_invalid_bodies_are_refused(
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
     with caplog.at_level(logging.DEBUG):
-        assert await _post(client, body) == 400
+        assert await async_notify(client, body) == 400
     assert not push_entry.runtime_data.coordinator.push_healthy
     assert WEBHOOK_ID not in _our_log(caplog)
 
@@ -333,10 +301,10 @@ async def test_huge_and_foreign_bodies(
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
     huge = json.dumps({"type": "meters", "pad": "x" * (MAX_NOTIFICATION_BYTES + 10)})
-    assert await _post(client, huge) in (400, 413)
+    assert await async_notify(client, huge) in (400, 413)
     with caplog.at_level(logging.DEBUG):
         assert (
-            await _post(
+            await async_notify(
                 client,
                 {
                     "type": "start",
@@ -356,7 +324,7 @@ async def test_huge_and_foreign_bodies(
     assert "not configured" in _our_log(caplog)
     assert WEBHOOK_ID not in _our_log(caplog)
     # Another id than the entry's: Home Assistant's webhook answers, nothing changes.
-    await _post(client, {"type": "start"}, webhook_id="guess")
+    await async_notify(client, {"type": "start"}, webhook_id="guess")
 
 
 async def test_polling_slows_and_comes_back_with_a_repair(
@@ -373,7 +341,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     coordinator = push_entry.runtime_data.coordinator
     transaction = simulator.start_rfid_charge(box, 2, "card")
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "start",
@@ -389,7 +357,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     )
     simulator.end_charge(box, 2)
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "stop_transaction",
@@ -427,7 +395,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     # Notifications again: the issue goes.
     transaction = simulator.start_rfid_charge(box, 2, "card")
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "start",
@@ -618,7 +586,7 @@ async def test_notifications_that_change_nothing(
             "meters": [{"measurand": "Power.Active.Import", "value": 7}],
         },
     ):
-        assert await _post(client, body) == 200
+        assert await async_notify(client, body) == 200
     await hass.async_block_till_done()
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
     assert entity_state(hass, "binary_sensor.garage_connector_2_occupied") == STATE_OFF
@@ -637,7 +605,7 @@ async def test_a_missing_stop_notification_is_noticed(
     box = _box(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "start",
@@ -682,7 +650,7 @@ async def test_rejected_stop_is_reverted_at_once(
     await async_switch(hass, SWITCH_1, on=False)
     assert entity_state(hass, SWITCH_1) == STATE_OFF
     assert (
-        await _post(
+        await async_notify(
             client,
             {
                 "type": "stop_transaction",
@@ -760,13 +728,13 @@ async def test_replayed_start_changes_nothing(
         "transaction_id": transaction,
         "mode": "local",
     }
-    assert await _post(client, start) == 200
+    assert await async_notify(client, start) == 200
     await async_next_idle_poll(hass, freezer)
     simulator.end_charge(box, 1)
     await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_OFF
     freezer.tick(timedelta(hours=1))
-    assert await _post(client, start) == 200
+    assert await async_notify(client, start) == 200
     await hass.async_block_till_done()
     assert entity_state(hass, OCCUPIED_1) == STATE_OFF
 
@@ -808,7 +776,7 @@ async def test_webhook_fuzz(
             else:
                 body["chargebox"] = box
                 body["connector"] = rng.choice([0, -1, "one", None, 1.5, 99])
-            statuses.add(await _post(client, body))
+            statuses.add(await async_notify(client, body))
     await hass.async_block_till_done()
     assert statuses <= {200, 400}
     assert {s.entity_id: s.state for s in hass.states.async_all()} == before

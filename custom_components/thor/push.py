@@ -201,10 +201,12 @@ class ThorPush:
 
 async def _read_body(request: Any) -> bytes:
     """Return the body, read up to one byte past the largest notification."""
+    # Read from one reader: Cloud's request makes a new one at each `content`.
+    content = request.content
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_NOTIFICATION_BYTES:
-        chunk: bytes = await request.content.read(MAX_NOTIFICATION_BYTES + 1 - size)
+        chunk: bytes = await content.read(MAX_NOTIFICATION_BYTES + 1 - size)
         if not chunk:
             break
         chunks.append(chunk)
