@@ -245,6 +245,7 @@ def mock_thor_client(
             load_json_fixture(running_charges_fixture)
         )
         client.finished_charges.return_value = []
+        client.finished_charges_between.return_value = []
         yield client
 
 

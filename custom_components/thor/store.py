@@ -92,20 +92,25 @@ class _ChargeStore(Store[dict[str, Any]]):
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
-        """Flatten {"charges": {chargebox: {connector: record}}} into a list."""
+        """Flatten {"charges": {chargebox: {connector: record}}} into a list.
+
+        What cannot be read stays in the list, damaged, so that loading says which
+        id_tags were lost.
+        """
         charges = old_data.get("charges") if isinstance(old_data, dict) else None
-        flat: list[dict[str, Any]] = []
-        if old_major_version == 1 and isinstance(charges, dict):
-            for chargebox_id, records in charges.items():
-                if not isinstance(records, dict):
-                    continue
-                flat.extend(
-                    {**record, "chargebox": chargebox_id, "connector": connector}
-                    for connector, record in records.items()
-                    if isinstance(record, dict)
-                )
-        elif isinstance(charges, list):
-            flat = charges
+        if old_major_version != 1 or not isinstance(charges, dict):
+            return {"charges": charges}
+        flat: list[Any] = []
+        for chargebox_id, records in charges.items():
+            if not isinstance(records, dict):
+                flat.append({"chargebox": chargebox_id})
+                continue
+            flat.extend(
+                {**record, "chargebox": chargebox_id, "connector": connector}
+                if isinstance(record, dict)
+                else {"chargebox": chargebox_id, "connector": connector}
+                for connector, record in records.items()
+            )
         return {"charges": flat}
 
 
