@@ -656,10 +656,10 @@ class ThorChargeController:
         if not self._attached or not self._watching() or self._watch_since is None:
             self._watch_since = None
             return
-        if (wait := self.client.backoff.remaining()) > 0:
+        if wait := self.coordinator.throttled_for():
             # Thor asked for silence: the confirmation waits with everything else
-            # (never less than one interval: no busy loop on the last split second).
-            self._schedule_read(max(wait, CONFIRM_INTERVAL))
+            # (`throttled_for` keeps a floor: no busy loop on the last split second).
+            self._schedule_read(wait)
             return
         await self._async_read_charges()
         if self._watch_timer is not None:
@@ -721,15 +721,14 @@ class ThorChargeController:
 
     async def _async_expire(self, connector: int, pending: _Pending) -> None:
         """Read once more; give up on the command if it is still not confirmed."""
-        if (
-            self._pending.get(connector) is pending
-            and (wait := self.client.backoff.remaining()) > 0
+        if self._pending.get(connector) is pending and (
+            wait := self.coordinator.throttled_for()
         ):
             # Thor asked for silence: the command is not failed before one last look.
             pending.cancel_timers.append(
                 async_call_later(
                     self.hass,
-                    max(wait, CONFIRM_INTERVAL),
+                    wait,
                     partial(self._expire, connector, pending),
                 )
             )

@@ -28,7 +28,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
-from .data import ThorAccountData, ThorData
+from .data import ThorAccountData, ThorData, chargebox_name
 from .errors import ACCOUNT_ISSUE_KEYS, MIN_RETRY_WAIT, FailureKind, classify
 from .issues import ThorIssues
 from .observations import NotificationRules, PushKey, PushWatch, charge_key
@@ -163,13 +163,13 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
     async def _async_update_data(self) -> ThorAccountData:
         """Read the chargebox list, and the running charges when needed."""
         if (
-            (wait := self.client.backoff.remaining()) > 0
+            (wait := self.throttled_for())
             and self.data is not None
             and self.last_update_success
         ):
             # A throttled command asked Thor for silence, not a poll: keep showing
             # the last reading and read again once the wait is over.
-            self.update_interval = timedelta(seconds=max(wait, MIN_RETRY_WAIT))
+            self.update_interval = timedelta(seconds=wait)
             return self.data
         read = self.next_read()
         try:
@@ -199,6 +199,15 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
         self._async_check_push(data)
         self.update_interval = self._interval(data)
         return data
+
+    def throttled_for(self) -> float:
+        """Return the seconds to wait before sending anything to Thor (0: none).
+
+        The one rule for waiting out a rate limit: at least `MIN_RETRY_WAIT` while
+        throttled, so that nothing spins on the last split second of the wait.
+        """
+        wait = self.client.backoff.remaining()
+        return max(wait, MIN_RETRY_WAIT) if wait > 0 else 0.0
 
     def _interval(self, data: ThorAccountData | None) -> timedelta:
         """Return the poll interval for a reading: slower while notifications arrive."""
@@ -506,6 +515,8 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             )
         # None until the first poll succeeded, whatever the type says.
         data: ThorAccountData | None = self.data
-        if data is not None and (reading := data.get(chargebox_id)) is not None:
-            return reading.chargebox.name
-        return self.chargeboxes.get(chargebox_id) or chargebox_id
+        return chargebox_name(
+            chargebox_id,
+            self.chargeboxes.get(chargebox_id),
+            None if data is None else data.get(chargebox_id),
+        )

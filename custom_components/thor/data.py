@@ -12,6 +12,19 @@ from enum import StrEnum
 from .thor_api import Chargebox, Connector, RunningCharge
 
 
+def chargebox_name(
+    chargebox_id: str, title: str | None, reading: ThorData | None
+) -> str:
+    """Return the name a chargebox goes by in messages and on its device.
+
+    The one rule: Thor's name for it (its alias) once read, else the title of its
+    subentry, else its id.
+    """
+    if reading is not None:
+        return reading.chargebox.name
+    return title or chargebox_id
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Measurement:
     """What Thor's meter values last said of a connector's supply (push)."""

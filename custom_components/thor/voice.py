@@ -41,7 +41,9 @@ from homeassistant.helpers.trigger import (
 from homeassistant.util.yaml import load_yaml_dict
 
 from .charge_control import ThorChargeController
-from .const import CONF_CHARGEBOX_ID, DOMAIN, LOGGER, SUBENTRY_TYPE_CHARGEBOX
+from .const import DOMAIN, LOGGER
+from .data import chargebox_name
+from .entries import chargebox_subentries
 from .vol import vol
 
 INTENT_START: Final = "ThorStartCharging"
@@ -237,8 +239,7 @@ def async_known_chargeboxes(
     boxes: list[KnownChargebox] = []
     for entry in hass.config_entries.async_entries(DOMAIN):
         loaded = entry.state is ConfigEntryState.LOADED
-        for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX):
-            chargebox_id = str(subentry.data[CONF_CHARGEBOX_ID])
+        for chargebox_id, subentry in chargebox_subentries(entry).items():
             controller = (
                 entry.runtime_data.controller_of(chargebox_id) if loaded else None
             )
@@ -246,11 +247,10 @@ def async_known_chargeboxes(
                 (DOMAIN, chargebox_id), entry.entry_id
             )
             reading = None if controller is None else controller.reading
-            alias = None if reading is None else reading.chargebox.alias
             own = [
                 device and device.name_by_user,
                 device and device.name,
-                alias,
+                chargebox_name(chargebox_id, subentry.title, reading),
                 subentry.title,
             ]
             box = KnownChargebox(
