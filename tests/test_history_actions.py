@@ -9,7 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import DOMAIN as HA_DOMAIN, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -773,14 +773,17 @@ async def test_target_errors(
         hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
     )
     extra = {"duration": {"minutes": 5}} if service == "reserve_connector" else {}
-    for data, key in (
-        ({}, "service_target_required"),
-        ({"device_id": "missing"}, "service_device_not_found"),
-        ({"config_entry_id": "missing"}, "service_entry_not_found"),
+    for data, domain, key in (
+        ({}, DOMAIN, "service_target_required"),
+        ({"device_id": "missing"}, DOMAIN, "service_device_not_found"),
+        ({"config_entry_id": "missing"}, HA_DOMAIN, "service_config_entry_not_found"),
     ):
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, service, {**data, **extra})
-        assert err.value.translation_key == key
+        assert (err.value.translation_domain, err.value.translation_key) == (
+            domain,
+            key,
+        )
     # A chargebox removed from the loaded entry (its device not yet).
     device_id = _device_id(hass, entry, garage)
     controllers = entry.runtime_data.controllers
@@ -793,7 +796,16 @@ async def test_target_errors(
     assert await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, service, {"config_entry_id": entry.entry_id, **extra})
-    assert err.value.translation_key == "service_entry_not_loaded"
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        HA_DOMAIN,
+        "service_config_entry_not_loaded",
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, service, {"device_id": device_id, **extra})
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        DOMAIN,
+        "service_entry_not_loaded",
+    )
 
 
 def test_every_action_field_is_translated() -> None:

@@ -7,9 +7,9 @@ way: a chargebox's device, or the account's config entry (then every configured
 chargebox where the action reads, the only one where it commands).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -22,23 +22,19 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    service as service_helper,
+)
 from homeassistant.util import dt as dt_util
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
 from .data import ThorAccountData
-from .errors import FailureKind, classify
+from .errors import FailureContext, FailureKind, classify
 from .runtime import ThorConfigEntry
-from .thor_api import (
-    FinishedCharge,
-    Reservation,
-    ThorAlreadyInTransactionError,
-    ThorAlreadyReservedError,
-    ThorBadRequestError,
-    ThorError,
-    ThorNotReservableError,
-)
+from .thor_api import FinishedCharge, Reservation, ThorError, parse_connector
 from .vol import vol
 
 ATTR_CONNECTOR: Final = "connector"
@@ -53,6 +49,9 @@ SERVICE_GET_CHARGE_HISTORY: Final = "get_charge_history"
 SERVICE_RESERVE_CONNECTOR: Final = "reserve_connector"
 SERVICE_GET_RESERVATIONS: Final = "get_reservations"
 
+MAX_CONNECTOR: Final = 2**31 - 1
+"""Largest connector number read, far above any chargebox's: a larger one is refused
+as a value (past 4300 digits Python cannot even print it in a message)."""
 DEFAULT_HISTORY_DAYS: Final = 30
 """Days before `end` that `get_charge_history` reads when no `start` is given."""
 MAX_HISTORY_DAYS: Final = 366
@@ -106,29 +105,29 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _connector(value: Any) -> int:
-    """Return the connector number of an action, refusing anything but a whole number.
+def _shown(value: Any) -> str:
+    """Return a value given to an action as a message quotes it (50 characters)."""
+    try:
+        text = str(value)
+    except ValueError:  # An integer too long for Python to print.
+        text = "…"
+    return text[:50]
 
-    1, "1" and 2.0 are accepted; 1.5, "1.5", true and "one" are not (they used to be
-    read as connector 1).
+
+def _connector(value: Any) -> int:
+    """Return the connector number of an action: a whole number from 1.
+
+    1, "1" and 2.0 are accepted; 0, 1.5, "1.5", true and "one" are not (they used to be
+    read as connector 1). Whether the chargebox has it is checked later.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number: float | None = None
-    if isinstance(value, float):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number) or not number.is_integer():
-        raise _error("invalid_connector_value", value=str(value)[:50])
-    return int(number)
+    number = parse_connector(value)
+    if number is None or number > MAX_CONNECTOR:
+        raise _error("invalid_connector_value", value=_shown(value))
+    return number
 
 
 def _loaded(entry: ThorConfigEntry) -> ThorConfigEntry:
-    """Return the entry if it is loaded, else refuse the action."""
+    """Return a device's entry if it is loaded, else refuse the action."""
     if entry.state is not ConfigEntryState.LOADED:
         raise _error("service_entry_not_loaded", entry=entry.title)
     return entry
@@ -181,24 +180,25 @@ class _Target:
             )
         return self.controllers[0]
 
-    def failed(
+    async def async_failed(
         self,
         err: ThorError,
-        chargebox_id: str | None = None,
-        connector: int | None = None,
+        placeholders: Mapping[str, str],
+        context: FailureContext | None = None,
     ) -> HomeAssistantError:
-        """Return the message for a request Thor did not carry out."""
-        failure = classify(err)
+        """Return the message for a request Thor did not carry out.
+
+        `placeholders` name what the request was about; `context` is the kind of
+        request, for the failures it reads differently.
+        """
+        failure = classify(err, context)
+        coordinator = self.entry.runtime_data.coordinator
         if failure.kind is FailureKind.AUTH:
-            self.entry.async_start_reauth(self.entry.runtime_data.coordinator.hass)
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key=failure.key,
-            translation_placeholders={
-                **self.placeholders(chargebox_id, connector),
-                **failure.placeholders,
-            },
-        )
+            self.entry.async_start_reauth(coordinator.hass)
+        if failure.stale:
+            # Thor knows better than the last reading: read again.
+            await coordinator.async_request_refresh()
+        return failure.exception(placeholders)
 
     def placeholders(
         self, chargebox_id: str | None, connector: int | None = None
@@ -246,12 +246,14 @@ def _async_resolve(call: ServiceCall) -> _Target:
         if controller is None:  # Removed since the entry was loaded.
             raise _error("service_device_not_found", device_id=device_id)
         return _Target(entry=entry, controllers=[controller], by_device=True)
-    found: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
-    if found is None or found.domain != DOMAIN:
-        raise _error("service_entry_not_found", entry_id=str(entry_id))
+    # Home Assistant's own messages for an entry missing, of another domain or not
+    # loaded.
+    found: ThorConfigEntry = service_helper.async_get_config_entry(
+        hass, DOMAIN, entry_id
+    )
     return _Target(
         entry=found,
-        controllers=list(_loaded(found).runtime_data.controllers.values()),
+        controllers=list(found.runtime_data.controllers.values()),
         by_device=False,
     )
 
@@ -337,17 +339,16 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
     for first, last in _query_windows(start, end):
         try:
             read = await client.finished_charges(first, last, only)
-        except ThorBadRequestError as err:
-            # The only input of this read is the range (RangeTooLarge, or whatever
-            # Thor calls it).
-            raise _error(
-                "history_range_refused",
-                start=first.isoformat(),
-                end=last.isoformat(),
-                error=classify(err).error,
-            ) from err
         except ThorError as err:
-            raise target.failed(err, only) from err
+            raise await target.async_failed(
+                err,
+                {
+                    **target.placeholders(only),
+                    "start": first.isoformat(),
+                    "end": last.isoformat(),
+                },
+                FailureContext.HISTORY,
+            ) from err
         for charge in read:
             when = charge.date_finished or charge.date_started
             if charge.chargebox not in wanted or when is None:
@@ -449,21 +450,10 @@ async def _async_reserve(call: ServiceCall) -> ServiceResponse:
     client = target.entry.runtime_data.client
     try:
         reservation = await client.reserve_now(chargebox_id, connector, expiry)
-    except (
-        ThorNotReservableError,
-        ThorAlreadyInTransactionError,
-        ThorAlreadyReservedError,
-    ) as err:
-        # Thor knows better than the last reading: read again.
-        await coordinator.async_request_refresh()
-        key = {
-            ThorNotReservableError: "chargebox_not_reservable",
-            ThorAlreadyInTransactionError: "connector_occupied",
-            ThorAlreadyReservedError: "connector_already_reserved",
-        }[type(err)]
-        raise _error(key, **placeholders) from err
     except ThorError as err:
-        raise target.failed(err, chargebox_id, connector) from err
+        raise await target.async_failed(
+            err, placeholders, FailureContext.RESERVATION
+        ) from err
     # The reserved binary sensor turns on with the next reading.
     await coordinator.async_request_refresh()
     if reservation is None:
@@ -486,7 +476,7 @@ async def _async_reservations(call: ServiceCall) -> ServiceResponse:
     try:
         reservations = await target.entry.runtime_data.client.reservations(only)
     except ThorError as err:
-        raise target.failed(err, only) from err
+        raise await target.async_failed(err, target.placeholders(only)) from err
     listed = sorted(
         (r for r in reservations if r.chargebox in wanted),
         key=lambda r: (
