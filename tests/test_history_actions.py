@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import call, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import DOMAIN as HA_DOMAIN, HomeAssistant
@@ -199,7 +199,11 @@ async def test_history_default_range(
         "2026-03-10",
         "2026-02-08",
     ]
-    assert _finished_queries(simulator) == [f"{HISTORY}?from=20260207&to=20260311"]
+    # 31 days and the margin: more than Thor is asked for at once.
+    assert _finished_queries(simulator) == [
+        f"{HISTORY}?from=20260207&to=20260309",
+        f"{HISTORY}?from=20260310&to=20260311",
+    ]
 
 
 async def test_history_of_an_account(
@@ -317,12 +321,20 @@ async def test_history_range_limits(
         {**target, "start": "2025-03-02", "end": "2026-03-02"},
     )
     assert response["count"] == 1
-    # 368 days with the margin, asked for 92 days at a time.
+    # 368 days with the margin, asked for 31 days at a time.
     assert _finished_queries(simulator) == [
-        f"{HISTORY}?from=20250301&to=20250531",
-        f"{HISTORY}?from=20250601&to=20250831",
-        f"{HISTORY}?from=20250901&to=20251201",
-        f"{HISTORY}?from=20251202&to=20260303",
+        f"{HISTORY}?from=20250301&to=20250331",
+        f"{HISTORY}?from=20250401&to=20250501",
+        f"{HISTORY}?from=20250502&to=20250601",
+        f"{HISTORY}?from=20250602&to=20250702",
+        f"{HISTORY}?from=20250703&to=20250802",
+        f"{HISTORY}?from=20250803&to=20250902",
+        f"{HISTORY}?from=20250903&to=20251003",
+        f"{HISTORY}?from=20251004&to=20251103",
+        f"{HISTORY}?from=20251104&to=20251204",
+        f"{HISTORY}?from=20251205&to=20260104",
+        f"{HISTORY}?from=20260105&to=20260204",
+        f"{HISTORY}?from=20260205&to=20260303",
     ]
 
 
@@ -419,7 +431,11 @@ async def test_history_deduplicates_by_transaction(
         response = await _action(
             hass, "get_charge_history", {"config_entry_id": entry.entry_id}
         )
-    finished.assert_awaited_once_with(date(2026, 2, 7), date(2026, 3, 11), None)
+    # Both pieces of the range answer the same: each charge is listed once.
+    assert finished.await_args_list == [
+        call(date(2026, 2, 7), date(2026, 3, 9), None),
+        call(date(2026, 3, 10), date(2026, 3, 11), None),
+    ]
     assert [
         (c["transaction"], c["ended"], c["energy_kwh"], c["duration_minutes"])
         for c in response["charges"]

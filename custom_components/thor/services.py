@@ -56,9 +56,6 @@ DEFAULT_HISTORY_DAYS: Final = 30
 """Days before `end` that `get_charge_history` reads when no `start` is given."""
 MAX_HISTORY_DAYS: Final = 366
 """Longest history range, days from `start` to `end` inclusive."""
-HISTORY_QUERY_DAYS: Final = 92
-"""Longest range asked of Thor in one request (it documents no limit): a longer one,
-with its margin, is read in several requests."""
 HISTORY_MARGIN: Final = timedelta(days=1)
 """Asked for on each side: Thor's time zone for `from`/`to` is unknown (§6 #18)."""
 MAX_HISTORY_CHARGES: Final = 500
@@ -289,17 +286,6 @@ def _history_range(call: ServiceCall) -> tuple[date, date]:
     return start, end
 
 
-def _query_windows(start: date, end: date) -> list[tuple[date, date]]:
-    """Return the date ranges to ask Thor for: the range with its margin, in pieces."""
-    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
-    windows = []
-    while first <= last:
-        upto = min(last, first + timedelta(days=HISTORY_QUERY_DAYS - 1))
-        windows.append((first, upto))
-        first = upto + timedelta(days=1)
-    return windows
-
-
 def _history_item(target: _Target, charge: FinishedCharge) -> dict[str, Any]:
     """Return a charge for the response; never its id_tag (it can stop charges)."""
     started, ended = charge.date_started, charge.date_finished
@@ -332,39 +318,33 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
     start, end = _history_range(call)
     target = _async_resolve(call)
     wanted = set(target.chargebox_ids)
-    client = target.entry.runtime_data.client
-    # A device: that chargebox only. The entry: the account, one request per window.
+    # A device: that chargebox only. The entry: the whole account.
     only = target.chargebox_ids[0] if target.by_device else None
-    charges: dict[object, tuple[datetime, FinishedCharge]] = {}
-    for first, last in _query_windows(start, end):
-        try:
-            read = await client.finished_charges(first, last, only)
-        except ThorError as err:
-            raise await target.async_failed(
-                err,
-                {
-                    **target.placeholders(only),
-                    "start": first.isoformat(),
-                    "end": last.isoformat(),
-                },
-                FailureContext.HISTORY,
-            ) from err
-        for charge in read:
-            when = charge.date_finished or charge.date_started
-            if charge.chargebox not in wanted or when is None:
-                continue
-            if not start <= dt_util.as_local(when).date() <= end:
-                continue
-            # How Thor reads the dates is unknown: a charge may come in two windows.
-            key = (
-                (charge.chargebox, charge.connector, when)
-                if charge.id is None
-                else charge.id
-            )
-            charges[key] = (when, charge)
+    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
+    try:
+        # The client reads a long range in pieces and lists each charge once.
+        read = await target.entry.runtime_data.client.finished_charges_between(
+            first, last, only
+        )
+    except ThorError as err:
+        raise await target.async_failed(
+            err,
+            {
+                **target.placeholders(only),
+                "start": first.isoformat(),
+                "end": last.isoformat(),
+            },
+            FailureContext.HISTORY,
+        ) from err
+    charges: list[tuple[datetime, FinishedCharge]] = [
+        (when, charge)
+        for charge in read
+        if charge.chargebox in wanted
+        and (when := charge.date_finished or charge.date_started) is not None
+        and start <= dt_util.as_local(when).date() <= end
+    ]
     ordered = [
-        charge
-        for _, charge in sorted(charges.values(), key=lambda kv: kv[0], reverse=True)
+        charge for _, charge in sorted(charges, key=lambda kv: kv[0], reverse=True)
     ]
     return {
         "charges": [
