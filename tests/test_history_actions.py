@@ -4,6 +4,7 @@ actions, against the simulator (Home Assistant's time zone is US/Pacific in test
 
 from datetime import UTC, date, datetime, timedelta
 import json
+import math
 from pathlib import Path
 from typing import Any
 from unittest.mock import call, patch
@@ -300,11 +301,11 @@ async def test_history_range_limits(
             "history_range_too_long",
             {"days": "367", "max_days": "366"},
         ),
-        # `start` alone after today's default end.
+        # No charge has ended after today.
         (
             {"start": "2026-03-11"},
-            "history_range_invalid",
-            {"start": "2026-03-11", "end": "2026-03-10"},
+            "history_date_out_of_range",
+            {"date": "2026-03-11", "first": "2000-01-01", "last": "2026-03-10"},
         ),
     ):
         with pytest.raises(ServiceValidationError) as err:
@@ -336,6 +337,93 @@ async def test_history_range_limits(
         f"{HISTORY}?from=20260105&to=20260204",
         f"{HISTORY}?from=20260205&to=20260303",
     ]
+
+
+@pytest.mark.parametrize(
+    ("dates", "refused"),
+    [
+        ({"end": "0001-01-01"}, "0001-01-01"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "0001-01-01"),
+        ({"end": "9999-12-31"}, "9999-12-31"),
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "9999-12-30"),
+        ({"start": "2026-03-01", "end": "9999-12-30"}, "9999-12-30"),
+        ({"start": datetime(1, 1, 1, tzinfo=UTC)}, "0001-01-01"),
+        ({"end": datetime(9999, 12, 31, 23, tzinfo=UTC)}, "9999-12-31"),
+    ],
+)
+async def test_history_dates_out_of_range(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    garage: str,
+    dates: dict[str, Any],
+    refused: str,
+) -> None:
+    """Dates no charge can have ended on are refused before Thor is asked."""
+    entry = await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    simulator.reset_requests()
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(
+            hass, "get_charge_history", {"config_entry_id": entry.entry_id, **dates}
+        )
+    assert err.value.translation_key == "history_date_out_of_range"
+    placeholders = err.value.translation_placeholders or {}
+    assert placeholders["date"] == refused
+    assert (placeholders["first"], placeholders["last"]) == ("2000-01-01", "2026-03-10")
+    assert _finished_queries(simulator) == []
+
+
+@pytest.mark.parametrize(
+    ("dates", "queries"),
+    [
+        # 19:00 PDT on 9 March, 02:00 UTC on 10 March: the local day counts.
+        (
+            {"start": datetime(2026, 3, 10, 2, tzinfo=UTC)},
+            ["from=20260308&to=20260311"],
+        ),
+        (
+            {
+                "start": datetime(2026, 3, 1, 12, tzinfo=UTC),
+                "end": datetime(2026, 3, 10, 2, tzinfo=UTC),
+            },
+            ["from=20260228&to=20260310"],
+        ),
+        # A naive datetime is a wall time in Home Assistant's time zone.
+        (
+            {
+                "start": datetime(2026, 3, 9, 0, 5),  # noqa: DTZ001
+                "end": datetime(2026, 3, 9, 23, 30),  # noqa: DTZ001
+            },
+            ["from=20260308&to=20260310"],
+        ),
+        (
+            {"end": datetime(2026, 3, 9, 23, 30)},  # noqa: DTZ001
+            ["from=20260206&to=20260308", "from=20260309&to=20260310"],
+        ),
+    ],
+)
+async def test_history_dates_from_a_python_caller(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    garage: str,
+    dates: dict[str, Any],
+    queries: list[str],
+) -> None:
+    """A datetime given for a date stands for its date in Home Assistant's zone."""
+    entry = await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    # 20:00 PDT on 9 March, 03:00 UTC on 10 March.
+    _charge(simulator, garage, datetime(2026, 3, 10, 3, tzinfo=UTC))
+    simulator.reset_requests()
+    response = await _action(
+        hass, "get_charge_history", {"config_entry_id": entry.entry_id, **dates}
+    )
+    assert [c["ended"] for c in response["charges"]] == ["2026-03-09T20:00:00-07:00"]
+    assert _finished_queries(simulator) == [f"{HISTORY}?{query}" for query in queries]
 
 
 @pytest.mark.parametrize("code", ["RangeTooLarge", "BadRequest"])
@@ -549,20 +637,73 @@ async def test_reserve_with_an_empty_answer(
             {},
         ),
         (
-            {"duration": {"minutes": 0}},
-            "reservation_expiry_past",
-            {"expiry": "2026-03-10T05:00:00-07:00"},
-        ),
-        (
             {"expiry": "2026-03-10 04:59:00"},
             "reservation_expiry_past",
             {"expiry": "2026-03-10T04:59:00-07:00"},
         ),
         (
-            {"duration": {"hours": 24, "minutes": 1}},
+            {"expiry": "2026-03-11 05:01:00"},
             "reservation_too_long",
             {"expiry": "2026-03-11T05:01:00-07:00", "max_hours": "24"},
         ),
+        # Expiries far off, in Home Assistant's time zone or in another one.
+        (
+            {"expiry": "0001-01-01 00:00:00"},
+            "reservation_expiry_past",
+            {"expiry": "0001-01-01T00:00:00-07:52:58"},
+        ),
+        (
+            {"expiry": "0001-01-01T00:00:00+05:00"},
+            "reservation_expiry_past",
+            {"expiry": "0001-01-01T00:00:00+05:00"},
+        ),
+        (
+            {"expiry": "9999-12-31 23:59:59"},
+            "reservation_too_long",
+            {"expiry": "9999-12-31T23:59:59-08:00", "max_hours": "24"},
+        ),
+        (
+            {"expiry": "9999-12-31T23:00:00-05:00"},
+            "reservation_too_long",
+            {"expiry": "9999-12-31T23:00:00-05:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": {"minutes": 0}},
+            "reservation_duration_invalid",
+            {"duration": "0:00:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "-00:05:00"},
+            "reservation_duration_invalid",
+            {"duration": "-0:05:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": {"hours": 24, "minutes": 1}},
+            "reservation_duration_invalid",
+            {"duration": "24:01:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "99999999:00:00"},
+            "reservation_duration_invalid",
+            {"duration": "99999999:00:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "-99999999999:00"},
+            "reservation_duration_invalid",
+            {"duration": "-99999999999:00", "max_hours": "24"},
+        ),
+        ({"duration": math.inf}, "reservation_duration_invalid", {"duration": "inf"}),
+        ({"duration": "inf"}, "reservation_duration_invalid", {"duration": "inf"}),
+        ({"duration": 1e30}, "reservation_duration_invalid", {"duration": "1e+30"}),
+        (
+            {"duration": {"days": 1e9}},
+            "reservation_duration_invalid",
+            {"max_hours": "24"},
+        ),
+        ({"duration": math.nan}, "reservation_duration_invalid", {"duration": "nan"}),
+        ({"duration": True}, "reservation_duration_invalid", {"duration": "True"}),
+        ({"duration": "soon"}, "reservation_duration_invalid", {"duration": "soon"}),
+        ({"duration": [30]}, "reservation_duration_invalid", {"duration": "[30]"}),
         (
             {"duration": {"minutes": 5}, "connector": "one"},
             "invalid_connector_value",

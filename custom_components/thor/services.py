@@ -56,12 +56,15 @@ DEFAULT_HISTORY_DAYS: Final = 30
 """Days before `end` that `get_charge_history` reads when no `start` is given."""
 MAX_HISTORY_DAYS: Final = 366
 """Longest history range, days from `start` to `end` inclusive."""
+FIRST_HISTORY_DATE: Final = date(2000, 1, 1)
+"""Earliest history date: before any charge Thor recorded, far from `date.min`."""
 HISTORY_MARGIN: Final = timedelta(days=1)
 """Asked for on each side: Thor's time zone for `from`/`to` is unknown (§6 #18)."""
 MAX_HISTORY_CHARGES: Final = 500
 """Most charges one `get_charge_history` response holds (newest first)."""
 MAX_RESERVATION: Final = timedelta(hours=24)
 """Longest reservation accepted (Thor documents no limit: our assumption)."""
+_MAX_RESERVATION_HOURS: Final = str(int(MAX_RESERVATION.total_seconds() // 3600))
 
 _TARGET: Final = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -75,6 +78,7 @@ SERVICE_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
     }
 )
+# `cv.date` passes a datetime through: `_local_date` reads it.
 HISTORY_SCHEMA: Final = vol.Schema(
     {
         **_TARGET,
@@ -87,7 +91,9 @@ RESERVE_SCHEMA: Final = vol.Schema(
         **_TARGET,
         vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
         vol.Optional(ATTR_EXPIRY): cv.datetime,
-        vol.Optional(ATTR_DURATION): cv.time_period,
+        # Read by `_reservation_duration`: `cv.time_period` raises OverflowError on
+        # huge values, and a wrong one gets a translated message.
+        vol.Optional(ATTR_DURATION): cv.match_all,
     }
 )
 RESERVATIONS_SCHEMA: Final = vol.Schema(_TARGET)
@@ -263,18 +269,56 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
 
 def _iso(when: datetime | None) -> str | None:
     """Return a time in Home Assistant's time zone as ISO 8601, None stays None."""
-    return None if when is None else dt_util.as_local(when).isoformat()
+    if when is None:
+        return None
+    try:
+        return dt_util.as_local(when).isoformat()
+    except OverflowError:
+        # Hours from year 1 or 9999 (refused input): shown in its own zone.
+        return when.isoformat()
 
 
 # ------------------------------------------------------------------- history
 
 
+def _local_date(value: date) -> date:
+    """Return a date given to an action as a local date.
+
+    A datetime (from a Python caller) stands for its date in Home Assistant's time
+    zone; a naive one is a wall time there.
+    """
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
+        return value.date()
+    try:
+        return dt_util.as_local(value).date()
+    except OverflowError:
+        # Hours from year 1 or 9999: out of range in any zone.
+        return value.date()
+
+
 def _history_range(call: ServiceCall) -> tuple[date, date]:
-    """Return the local dates the history covers; refuse a reversed or too long range."""
-    end: date = call.data.get(ATTR_END) or dt_util.now().date()
-    start: date = call.data.get(ATTR_START) or end - timedelta(
-        days=DEFAULT_HISTORY_DAYS
-    )
+    """Return the local dates the history covers.
+
+    Dates no charge can have ended on, a reversed range and a too long one are refused.
+    """
+    today = dt_util.now().date()
+    given = {
+        name: _local_date(value)
+        for name in (ATTR_START, ATTR_END)
+        if (value := call.data.get(name)) is not None
+    }
+    for day in given.values():
+        if not FIRST_HISTORY_DATE <= day <= today:
+            raise _error(
+                "history_date_out_of_range",
+                date=day.isoformat(),
+                first=FIRST_HISTORY_DATE.isoformat(),
+                last=today.isoformat(),
+            )
+    end = given.get(ATTR_END, today)
+    start = given.get(ATTR_START, end - timedelta(days=DEFAULT_HISTORY_DAYS))
     if end < start:
         raise _error(
             "history_range_invalid", start=start.isoformat(), end=end.isoformat()
@@ -372,26 +416,50 @@ def _reservation_item(target: _Target, reservation: Reservation) -> dict[str, An
     }
 
 
+def _duration_text(duration: timedelta) -> str:
+    """Return a duration as a message shows it: H:MM:SS."""
+    seconds = round(duration.total_seconds())
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{'-' if seconds < 0 else ''}{hours}:{rest // 60:02}:{rest % 60:02}"
+
+
+def _reservation_duration(value: Any) -> timedelta:
+    """Return how long a reservation asked for lasts: more than 0, at most the limit."""
+    duration: timedelta | None = None
+    # True would be read as one second.
+    if not isinstance(value, bool):
+        try:
+            duration = cv.time_period(value)
+        except vol.Invalid, OverflowError:
+            duration = None
+    if duration is None or not timedelta(0) < duration <= MAX_RESERVATION:
+        raise _error(
+            "reservation_duration_invalid",
+            duration=_shown(value) if duration is None else _duration_text(duration),
+            max_hours=_MAX_RESERVATION_HOURS,
+        )
+    return duration
+
+
 def _reservation_expiry(call: ServiceCall) -> datetime:
     """Return the aware expiry an action asks for, refusing one Thor should not get."""
     expiry: datetime | None = call.data.get(ATTR_EXPIRY)
-    duration: timedelta | None = call.data.get(ATTR_DURATION)
-    now = dt_util.utcnow()
-    if expiry is not None and duration is None:
-        if expiry.tzinfo is None:
-            # A datetime selector sends local wall time.
-            expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
-    elif duration is not None and expiry is None:
-        expiry = now + duration
-    else:
+    duration: Any = call.data.get(ATTR_DURATION)
+    if (expiry is None) is (duration is None):
         raise _error("reservation_time_required")
+    now = dt_util.utcnow()
+    if expiry is None:
+        return now + _reservation_duration(duration)
+    if expiry.tzinfo is None:
+        # A datetime selector sends local wall time.
+        expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
     if expiry <= now:
         raise _error("reservation_expiry_past", expiry=_iso(expiry) or "")
     if expiry > now + MAX_RESERVATION:
         raise _error(
             "reservation_too_long",
             expiry=_iso(expiry) or "",
-            max_hours=str(int(MAX_RESERVATION.total_seconds() // 3600)),
+            max_hours=_MAX_RESERVATION_HOURS,
         )
     return expiry
 
