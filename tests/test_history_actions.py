@@ -19,6 +19,7 @@ import yaml
 
 from custom_components.thor.const import DOMAIN
 from custom_components.thor.thor_api import FinishedCharge, FinishedChargePayment
+from custom_components.thor.vol import vol
 from thor_simulator import ThorSimulator
 
 from .conftest import (
@@ -963,6 +964,42 @@ async def test_target_errors(
         DOMAIN,
         "service_entry_not_loaded",
     )
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("get_charge_history", {"start": 20260301}),
+        ("get_charge_history", {"start": "last week"}),
+        ("get_charge_history", {"end": math.nan}),
+        ("get_charge_history", {"end": ["2026-03-01"]}),
+        ("get_charge_history", {"days": 7}),
+        ("reserve_connector", {"expiry": "soon"}),
+        ("reserve_connector", {"expiry": math.inf}),
+        ("reserve_connector", {"expiry": 10**30}),
+        ("reserve_connector", {"expiry": ["2026-03-10 08:00:00"]}),
+        ("get_reservations", {"config_entry_id": ["x"]}),
+        ("get_reservations", {"device_id": {"id": "x"}}),
+        pytest.param(
+            "start_charge", {"config_entry_id": 10**5000}, id="start_charge-10**5000"
+        ),
+    ],
+)
+async def test_wrong_types_are_refused_by_the_schema(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    garage: str,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """What no field can hold is refused by Home Assistant's schema check."""
+    await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    simulator.reset_requests()
+    with pytest.raises(vol.Invalid):
+        await _action(hass, service, data)
+    assert simulator.request_counts.total == 0
 
 
 def test_every_action_field_is_translated() -> None:
