@@ -120,8 +120,8 @@ def _shown(value: Any) -> str:
 def _connector(value: Any) -> int:
     """Return the connector number of an action: a whole number from 1.
 
-    1, "1" and 2.0 are accepted; 0, 1.5, "1.5", true and "one" are not (they used to be
-    read as connector 1). Whether the chargebox has it is checked later.
+    1, "1" and 2.0 are accepted; 0, 1.5, "1.5", true and "one" are not. Whether the
+    chargebox has it is checked later.
     """
     number = parse_connector(value)
     if number is None or number > MAX_CONNECTOR:
@@ -267,15 +267,21 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
     return _async_resolve(call).single()
 
 
+def _local(when: datetime) -> datetime:
+    """Return an aware time in Home Assistant's time zone.
+
+    Hours from year 1 or 9999 that this zone cannot hold (refused input) stay in
+    their own.
+    """
+    try:
+        return dt_util.as_local(when)
+    except OverflowError:
+        return when
+
+
 def _iso(when: datetime | None) -> str | None:
     """Return a time in Home Assistant's time zone as ISO 8601, None stays None."""
-    if when is None:
-        return None
-    try:
-        return dt_util.as_local(when).isoformat()
-    except OverflowError:
-        # Hours from year 1 or 9999 (refused input): shown in its own zone.
-        return when.isoformat()
+    return None if when is None else _local(when).isoformat()
 
 
 # ------------------------------------------------------------------- history
@@ -289,13 +295,7 @@ def _local_date(value: date) -> date:
     """
     if not isinstance(value, datetime):
         return value
-    if value.tzinfo is None:
-        return value.date()
-    try:
-        return dt_util.as_local(value).date()
-    except OverflowError:
-        # Hours from year 1 or 9999: out of range in any zone.
-        return value.date()
+    return (value if value.tzinfo is None else _local(value)).date()
 
 
 def _history_range(call: ServiceCall) -> tuple[date, date]:
