@@ -18,6 +18,7 @@ from custom_components.thor.errors import (
     FailureKind,
     IssueScope,
     classify,
+    failure_of,
 )
 from custom_components.thor.thor_api import (
     ThorAccessDeniedError,
@@ -118,6 +119,28 @@ def test_every_row_is_reachable() -> None:
     for row in FAILURES:
         failure = classify(row.error_type("detail"), row.context)
         assert failure.key == row.key, row
+
+
+@pytest.mark.parametrize(
+    ("error", "context", "key"),
+    [
+        (ThorAlreadyInTransactionError, None, "already_charging"),
+        (ThorAlreadyInTransactionError, RESERVATION, "connector_occupied"),
+        (ThorInvalidConnectorError, RESERVATION, "invalid_connector"),
+    ],
+)
+def test_refusal_foreseen_before_sending(
+    error: type[ThorError], context: FailureContext | None, key: str
+) -> None:
+    """A refusal the last reading foresees reads as Thor's own would."""
+    foreseen = failure_of(error, context)
+    answered = classify(error("detail", status=400), context)
+    assert (foreseen.key, foreseen.validation, foreseen.stale) == (
+        key,
+        answered.validation,
+        answered.stale,
+    )
+    assert foreseen.placeholders == {"error": ""}
 
 
 def test_rate_limit_wait() -> None:

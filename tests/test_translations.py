@@ -68,7 +68,7 @@ def test_every_raised_translation_key_is_translated() -> None:
     """Each translation key named in the code (errors, repairs, entities) exists."""
     code = "\n".join(path.read_text(encoding="utf-8") for path in SOURCE.glob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
-    keys |= set(re.findall(r'_error\(\s*"([a-z_]+)"', code))
+    keys |= set(re.findall(r'_(?:error|unable)\(\s*"([a-z_]+)"', code))
     assert keys
     missing = {
         key

@@ -4,9 +4,9 @@
 translation key of its message (under `exceptions`), whether it is a validation error
 (the user's input or the connector's state), whether Thor contradicted Home
 Assistant's reading (read again), and which repair issue it raises. `classify` finds the
-row of an error; `ThorFailure.exception` turns a failure into the translated Home
-Assistant exception an action raises. Callers ask these; none re-derives a kind from a
-translation key.
+row of an error, `failure_of` the row of a refusal foreseen before sending;
+`ThorFailure.exception` turns a failure into the translated Home Assistant exception
+an action raises. Callers ask these; none re-derives a kind from a translation key.
 """
 
 from collections.abc import Mapping
@@ -274,21 +274,20 @@ class ThorFailure:
         )
 
 
-def classify(err: ThorError, context: FailureContext | None = None) -> ThorFailure:
-    """Return what a Thor client error means, for a request of `context` if given."""
+def _failure(
+    error_type: type[ThorError],
+    context: FailureContext | None,
+    *,
+    retry_after: float | None = None,
+    error: str = "",
+) -> ThorFailure:
+    """Return the failure of the row that decides for an error class."""
     row = next(
         row
         for wanted in (context, None)
         for row in FAILURES
-        if row.context is wanted and isinstance(err, row.error_type)
+        if row.context is wanted and issubclass(error_type, row.error_type)
     )
-    retry_after: float | None = None
-    if isinstance(err, ThorRateLimitError):
-        # The client bounds the wait; it is None only from an older or mocked client.
-        retry_after = max(
-            MIN_RETRY_WAIT,
-            DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after,
-        )
     return ThorFailure(
         kind=row.kind,
         key=row.key,
@@ -296,5 +295,27 @@ def classify(err: ThorError, context: FailureContext | None = None) -> ThorFailu
         stale=row.stale,
         scope=row.scope,
         retry_after=retry_after,
-        error=str(err),
+        error=error,
     )
+
+
+def failure_of(
+    error_type: type[ThorError], context: FailureContext | None = None
+) -> ThorFailure:
+    """Return what a request refused with `error_type` would mean, without sending it.
+
+    For refusals the last reading foresees: they are shown as Thor's would be.
+    """
+    return _failure(error_type, context)
+
+
+def classify(err: ThorError, context: FailureContext | None = None) -> ThorFailure:
+    """Return what a Thor client error means, for a request of `context` if given."""
+    retry_after: float | None = None
+    if isinstance(err, ThorRateLimitError):
+        # The client bounds the wait; it is None only from an older or mocked client.
+        retry_after = max(
+            MIN_RETRY_WAIT,
+            DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after,
+        )
+    return _failure(type(err), context, retry_after=retry_after, error=str(err))

@@ -32,9 +32,18 @@ from homeassistant.util import dt as dt_util
 from .charge_control import ThorChargeController
 from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
 from .data import ThorAccountData
-from .errors import FailureContext, FailureKind, classify
+from .errors import FailureContext, FailureKind, classify, failure_of
 from .runtime import ThorConfigEntry
-from .thor_api import FinishedCharge, Reservation, ThorError, parse_connector
+from .thor_api import (
+    FinishedCharge,
+    Reservation,
+    ThorAlreadyInTransactionError,
+    ThorAlreadyReservedError,
+    ThorError,
+    ThorInvalidConnectorError,
+    ThorNotReservableError,
+    parse_connector,
+)
 from .vol import vol
 
 ATTR_CONNECTOR: Final = "connector"
@@ -105,6 +114,15 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
         translation_domain=DOMAIN,
         translation_key=key,
         translation_placeholders=placeholders,
+    )
+
+
+def _unable(key: str, placeholders: Mapping[str, str]) -> HomeAssistantError:
+    """Build a translated error about a chargebox Home Assistant cannot command now."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=dict(placeholders),
     )
 
 
@@ -475,26 +493,20 @@ async def _async_reserve(call: ServiceCall) -> ServiceResponse:
     data: ThorAccountData | None = coordinator.data
     reading = None if data is None else data.get(chargebox_id)
     if reading is None:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="chargebox_unavailable",
-            translation_placeholders=placeholders,
-        )
+        raise _unable("chargebox_unavailable", placeholders)
     box = reading.chargebox
-    if not 1 <= connector <= len(box.connectors):
-        raise _error("invalid_connector", **placeholders)
-    if box.reservable is False:
-        raise _error("chargebox_not_reservable", **placeholders)
-    if reading.is_occupied(connector):
-        raise _error("connector_occupied", **placeholders)
-    if connector in box.reserved_connectors:
-        raise _error("connector_already_reserved", **placeholders)
+    # What the last reading shows Thor would refuse is refused as Thor would be.
+    for refused, error_type in (
+        (not 1 <= connector <= len(box.connectors), ThorInvalidConnectorError),
+        (box.reservable is False, ThorNotReservableError),
+        (reading.is_occupied(connector), ThorAlreadyInTransactionError),
+        (connector in box.reserved_connectors, ThorAlreadyReservedError),
+    ):
+        if refused:
+            failure = failure_of(error_type, FailureContext.RESERVATION)
+            raise failure.exception(placeholders)
     if box.connected is False:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="chargebox_offline",
-            translation_placeholders=placeholders,
-        )
+        raise _unable("chargebox_offline", placeholders)
     client = target.entry.runtime_data.client
     try:
         reservation = await client.reserve_now(chargebox_id, connector, expiry)
