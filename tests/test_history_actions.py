@@ -513,6 +513,8 @@ async def test_history_deduplicates_by_transaction(
         charge(id=None, date_finished=None, energy=None),
         # Without any time: left out.
         charge(id=8, date_started=None, date_finished=None),
+        # Before year 1 in Home Assistant's time zone: left out.
+        charge(id=9, date_started=None, date_finished=datetime(1, 1, 1, tzinfo=UTC)),
     ]
     with patch.object(
         entry.runtime_data.client, "finished_charges", return_value=answer

@@ -403,7 +403,7 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
         for charge in read
         if charge.chargebox in wanted
         and (when := charge.date_finished or charge.date_started) is not None
-        and start <= dt_util.as_local(when).date() <= end
+        and start <= _local(when).date() <= end
     ]
     ordered = [
         charge for _, charge in sorted(charges, key=lambda kv: kv[0], reverse=True)
