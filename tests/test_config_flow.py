@@ -41,6 +41,8 @@ from custom_components.thor.thor_api import (
     ThorChargeboxNotFoundError,
     ThorConnectionError,
     ThorError,
+    ThorNotInTransactionError,
+    ThorPaymentRequiredError,
     ThorRateLimitError,
     ThorResponseError,
     ThorRestApiDisabledError,
@@ -76,6 +78,9 @@ CHARGEBOX_ERRORS = [
     (ThorResponseError("not JSON"), "invalid_response"),
     (ThorAccessDeniedError("HTTP 403"), "access_denied"),
     (ThorError("HTTP 418"), "request_failed"),
+    # Refusals meant for commands are plain refusals in a form that only reads.
+    (ThorPaymentRequiredError("ChargeboxNotFree"), "request_failed"),
+    (ThorNotInTransactionError("NotInTransaction"), "request_failed"),
 ]
 # What makes the list unreadable without being the account's fault.
 UNREADABLE_LISTS = [

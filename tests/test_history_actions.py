@@ -4,12 +4,13 @@ actions, against the simulator (Home Assistant's time zone is US/Pacific in test
 
 from datetime import UTC, date, datetime, timedelta
 import json
+import math
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import call, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import DOMAIN as HA_DOMAIN, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -18,6 +19,7 @@ import yaml
 
 from custom_components.thor.const import DOMAIN
 from custom_components.thor.thor_api import FinishedCharge, FinishedChargePayment
+from custom_components.thor.vol import vol
 from thor_simulator import ThorSimulator
 
 from .conftest import (
@@ -199,7 +201,11 @@ async def test_history_default_range(
         "2026-03-10",
         "2026-02-08",
     ]
-    assert _finished_queries(simulator) == [f"{HISTORY}?from=20260207&to=20260311"]
+    # 31 days and the margin: more than Thor is asked for at once.
+    assert _finished_queries(simulator) == [
+        f"{HISTORY}?from=20260207&to=20260309",
+        f"{HISTORY}?from=20260310&to=20260311",
+    ]
 
 
 async def test_history_of_an_account(
@@ -296,11 +302,11 @@ async def test_history_range_limits(
             "history_range_too_long",
             {"days": "367", "max_days": "366"},
         ),
-        # `start` alone after today's default end.
+        # No charge has ended after today.
         (
             {"start": "2026-03-11"},
-            "history_range_invalid",
-            {"start": "2026-03-11", "end": "2026-03-10"},
+            "history_date_out_of_range",
+            {"date": "2026-03-11", "first": "2000-01-01", "last": "2026-03-10"},
         ),
     ):
         with pytest.raises(ServiceValidationError) as err:
@@ -317,13 +323,108 @@ async def test_history_range_limits(
         {**target, "start": "2025-03-02", "end": "2026-03-02"},
     )
     assert response["count"] == 1
-    # 368 days with the margin, asked for 92 days at a time.
+    # 368 days with the margin, asked for 31 days at a time.
     assert _finished_queries(simulator) == [
-        f"{HISTORY}?from=20250301&to=20250531",
-        f"{HISTORY}?from=20250601&to=20250831",
-        f"{HISTORY}?from=20250901&to=20251201",
-        f"{HISTORY}?from=20251202&to=20260303",
+        f"{HISTORY}?from=20250301&to=20250331",
+        f"{HISTORY}?from=20250401&to=20250501",
+        f"{HISTORY}?from=20250502&to=20250601",
+        f"{HISTORY}?from=20250602&to=20250702",
+        f"{HISTORY}?from=20250703&to=20250802",
+        f"{HISTORY}?from=20250803&to=20250902",
+        f"{HISTORY}?from=20250903&to=20251003",
+        f"{HISTORY}?from=20251004&to=20251103",
+        f"{HISTORY}?from=20251104&to=20251204",
+        f"{HISTORY}?from=20251205&to=20260104",
+        f"{HISTORY}?from=20260105&to=20260204",
+        f"{HISTORY}?from=20260205&to=20260303",
     ]
+
+
+@pytest.mark.parametrize(
+    ("dates", "refused"),
+    [
+        ({"end": "0001-01-01"}, "0001-01-01"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "0001-01-01"),
+        ({"end": "9999-12-31"}, "9999-12-31"),
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "9999-12-30"),
+        ({"start": "2026-03-01", "end": "9999-12-30"}, "9999-12-30"),
+        ({"start": datetime(1, 1, 1, tzinfo=UTC)}, "0001-01-01"),
+        ({"end": datetime(9999, 12, 31, 23, tzinfo=UTC)}, "9999-12-31"),
+    ],
+)
+async def test_history_dates_out_of_range(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    garage: str,
+    dates: dict[str, Any],
+    refused: str,
+) -> None:
+    """Dates no charge can have ended on are refused before Thor is asked."""
+    entry = await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    simulator.reset_requests()
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(
+            hass, "get_charge_history", {"config_entry_id": entry.entry_id, **dates}
+        )
+    assert err.value.translation_key == "history_date_out_of_range"
+    placeholders = err.value.translation_placeholders or {}
+    assert placeholders["date"] == refused
+    assert (placeholders["first"], placeholders["last"]) == ("2000-01-01", "2026-03-10")
+    assert _finished_queries(simulator) == []
+
+
+@pytest.mark.parametrize(
+    ("dates", "queries"),
+    [
+        # 19:00 PDT on 9 March, 02:00 UTC on 10 March: the local day counts.
+        (
+            {"start": datetime(2026, 3, 10, 2, tzinfo=UTC)},
+            ["from=20260308&to=20260311"],
+        ),
+        (
+            {
+                "start": datetime(2026, 3, 1, 12, tzinfo=UTC),
+                "end": datetime(2026, 3, 10, 2, tzinfo=UTC),
+            },
+            ["from=20260228&to=20260310"],
+        ),
+        # A naive datetime is a wall time in Home Assistant's time zone.
+        (
+            {
+                "start": datetime(2026, 3, 9, 0, 5),  # noqa: DTZ001
+                "end": datetime(2026, 3, 9, 23, 30),  # noqa: DTZ001
+            },
+            ["from=20260308&to=20260310"],
+        ),
+        (
+            {"end": datetime(2026, 3, 9, 23, 30)},  # noqa: DTZ001
+            ["from=20260206&to=20260308", "from=20260309&to=20260310"],
+        ),
+    ],
+)
+async def test_history_dates_from_a_python_caller(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    garage: str,
+    dates: dict[str, Any],
+    queries: list[str],
+) -> None:
+    """A datetime given for a date stands for its date in Home Assistant's zone."""
+    entry = await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    # 20:00 PDT on 9 March, 03:00 UTC on 10 March.
+    _charge(simulator, garage, datetime(2026, 3, 10, 3, tzinfo=UTC))
+    simulator.reset_requests()
+    response = await _action(
+        hass, "get_charge_history", {"config_entry_id": entry.entry_id, **dates}
+    )
+    assert [c["ended"] for c in response["charges"]] == ["2026-03-09T20:00:00-07:00"]
+    assert _finished_queries(simulator) == [f"{HISTORY}?{query}" for query in queries]
 
 
 @pytest.mark.parametrize("code", ["RangeTooLarge", "BadRequest"])
@@ -412,6 +513,8 @@ async def test_history_deduplicates_by_transaction(
         charge(id=None, date_finished=None, energy=None),
         # Without any time: left out.
         charge(id=8, date_started=None, date_finished=None),
+        # Before year 1 in Home Assistant's time zone: left out.
+        charge(id=9, date_started=None, date_finished=datetime(1, 1, 1, tzinfo=UTC)),
     ]
     with patch.object(
         entry.runtime_data.client, "finished_charges", return_value=answer
@@ -419,7 +522,11 @@ async def test_history_deduplicates_by_transaction(
         response = await _action(
             hass, "get_charge_history", {"config_entry_id": entry.entry_id}
         )
-    finished.assert_awaited_once_with(date(2026, 2, 7), date(2026, 3, 11), None)
+    # Both pieces of the range answer the same: each charge is listed once.
+    assert finished.await_args_list == [
+        call(date(2026, 2, 7), date(2026, 3, 9), None),
+        call(date(2026, 3, 10), date(2026, 3, 11), None),
+    ]
     assert [
         (c["transaction"], c["ended"], c["energy_kwh"], c["duration_minutes"])
         for c in response["charges"]
@@ -533,20 +640,73 @@ async def test_reserve_with_an_empty_answer(
             {},
         ),
         (
-            {"duration": {"minutes": 0}},
-            "reservation_expiry_past",
-            {"expiry": "2026-03-10T05:00:00-07:00"},
-        ),
-        (
             {"expiry": "2026-03-10 04:59:00"},
             "reservation_expiry_past",
             {"expiry": "2026-03-10T04:59:00-07:00"},
         ),
         (
-            {"duration": {"hours": 24, "minutes": 1}},
+            {"expiry": "2026-03-11 05:01:00"},
             "reservation_too_long",
             {"expiry": "2026-03-11T05:01:00-07:00", "max_hours": "24"},
         ),
+        # Expiries far off, in Home Assistant's time zone or in another one.
+        (
+            {"expiry": "0001-01-01 00:00:00"},
+            "reservation_expiry_past",
+            {"expiry": "0001-01-01T00:00:00-07:52:58"},
+        ),
+        (
+            {"expiry": "0001-01-01T00:00:00+05:00"},
+            "reservation_expiry_past",
+            {"expiry": "0001-01-01T00:00:00+05:00"},
+        ),
+        (
+            {"expiry": "9999-12-31 23:59:59"},
+            "reservation_too_long",
+            {"expiry": "9999-12-31T23:59:59-08:00", "max_hours": "24"},
+        ),
+        (
+            {"expiry": "9999-12-31T23:00:00-05:00"},
+            "reservation_too_long",
+            {"expiry": "9999-12-31T23:00:00-05:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": {"minutes": 0}},
+            "reservation_duration_invalid",
+            {"duration": "0:00:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "-00:05:00"},
+            "reservation_duration_invalid",
+            {"duration": "-0:05:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": {"hours": 24, "minutes": 1}},
+            "reservation_duration_invalid",
+            {"duration": "24:01:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "99999999:00:00"},
+            "reservation_duration_invalid",
+            {"duration": "99999999:00:00", "max_hours": "24"},
+        ),
+        (
+            {"duration": "-99999999999:00"},
+            "reservation_duration_invalid",
+            {"duration": "-99999999999:00", "max_hours": "24"},
+        ),
+        ({"duration": math.inf}, "reservation_duration_invalid", {"duration": "inf"}),
+        ({"duration": "inf"}, "reservation_duration_invalid", {"duration": "inf"}),
+        ({"duration": 1e30}, "reservation_duration_invalid", {"duration": "1e+30"}),
+        (
+            {"duration": {"days": 1e9}},
+            "reservation_duration_invalid",
+            {"max_hours": "24"},
+        ),
+        ({"duration": math.nan}, "reservation_duration_invalid", {"duration": "nan"}),
+        ({"duration": True}, "reservation_duration_invalid", {"duration": "True"}),
+        ({"duration": "soon"}, "reservation_duration_invalid", {"duration": "soon"}),
+        ({"duration": [30]}, "reservation_duration_invalid", {"duration": "[30]"}),
         (
             {"duration": {"minutes": 5}, "connector": "one"},
             "invalid_connector_value",
@@ -773,14 +933,17 @@ async def test_target_errors(
         hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
     )
     extra = {"duration": {"minutes": 5}} if service == "reserve_connector" else {}
-    for data, key in (
-        ({}, "service_target_required"),
-        ({"device_id": "missing"}, "service_device_not_found"),
-        ({"config_entry_id": "missing"}, "service_entry_not_found"),
+    for data, domain, key in (
+        ({}, DOMAIN, "service_target_required"),
+        ({"device_id": "missing"}, DOMAIN, "service_device_not_found"),
+        ({"config_entry_id": "missing"}, HA_DOMAIN, "service_config_entry_not_found"),
     ):
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, service, {**data, **extra})
-        assert err.value.translation_key == key
+        assert (err.value.translation_domain, err.value.translation_key) == (
+            domain,
+            key,
+        )
     # A chargebox removed from the loaded entry (its device not yet).
     device_id = _device_id(hass, entry, garage)
     controllers = entry.runtime_data.controllers
@@ -793,7 +956,52 @@ async def test_target_errors(
     assert await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, service, {"config_entry_id": entry.entry_id, **extra})
-    assert err.value.translation_key == "service_entry_not_loaded"
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        HA_DOMAIN,
+        "service_config_entry_not_loaded",
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, service, {"device_id": device_id, **extra})
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        DOMAIN,
+        "service_entry_not_loaded",
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        ("get_charge_history", {"start": 20260301}),
+        ("get_charge_history", {"start": "last week"}),
+        ("get_charge_history", {"end": math.nan}),
+        ("get_charge_history", {"end": ["2026-03-01"]}),
+        ("get_charge_history", {"days": 7}),
+        ("reserve_connector", {"expiry": "soon"}),
+        ("reserve_connector", {"expiry": math.inf}),
+        ("reserve_connector", {"expiry": 10**30}),
+        ("reserve_connector", {"expiry": ["2026-03-10 08:00:00"]}),
+        ("get_reservations", {"config_entry_id": ["x"]}),
+        ("get_reservations", {"device_id": {"id": "x"}}),
+        pytest.param(
+            "start_charge", {"config_entry_id": 10**5000}, id="start_charge-10**5000"
+        ),
+    ],
+)
+async def test_wrong_types_are_refused_by_the_schema(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    garage: str,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """What no field can hold is refused by Home Assistant's schema check."""
+    await async_setup_entry(
+        hass, account_entry((garage, "Garage"), base_url=simulator.base_url)
+    )
+    simulator.reset_requests()
+    with pytest.raises(vol.Invalid):
+        await _action(hass, service, data)
+    assert simulator.request_counts.total == 0
 
 
 def test_every_action_field_is_translated() -> None:

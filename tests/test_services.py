@@ -1,12 +1,13 @@
 """Tests of the thor.start_charge and thor.stop_charge actions, against the simulator."""
 
 from collections.abc import Generator
+import math
 from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import DOMAIN as HA_DOMAIN, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -194,17 +195,25 @@ async def test_refusals_from_thor(
 
 
 @pytest.mark.parametrize(
-    ("data", "key", "placeholders"),
+    ("data", "domain", "key", "placeholders"),
     [
-        ({}, "service_target_required", {}),
-        ({"config_entry_id": "x", "device_id": "y"}, "service_target_required", {}),
+        ({}, DOMAIN, "service_target_required", {}),
+        (
+            {"config_entry_id": "x", "device_id": "y"},
+            DOMAIN,
+            "service_target_required",
+            {},
+        ),
+        # Home Assistant's own message for an entry.
         (
             {"config_entry_id": "missing"},
-            "service_entry_not_found",
-            {"entry_id": "missing"},
+            HA_DOMAIN,
+            "service_config_entry_not_found",
+            {"domain": DOMAIN, "entry_id": "missing"},
         ),
         (
             {"device_id": "missing"},
+            DOMAIN,
             "service_device_not_found",
             {"device_id": "missing"},
         ),
@@ -216,6 +225,7 @@ async def test_target_errors(
     simulator: ThorSimulator,
     sim_config_entry: MockConfigEntry,
     data: dict[str, str],
+    domain: str,
     key: str,
     placeholders: dict[str, str],
 ) -> None:
@@ -224,7 +234,10 @@ async def test_target_errors(
     for service in ("start_charge", "stop_charge"):
         with pytest.raises(ServiceValidationError) as err:
             await _action(hass, service, data)
-        assert err.value.translation_key == key
+        assert (err.value.translation_domain, err.value.translation_key) == (
+            domain,
+            key,
+        )
         assert (err.value.translation_placeholders or {}) == placeholders
     assert simulator.requests.count(START) == 0
     assert simulator.requests.count(STOP) == 0
@@ -294,32 +307,110 @@ async def test_target_of_another_integration(
     )
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {"config_entry_id": other.entry_id})
-    assert err.value.translation_key == "service_entry_not_found"
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        HA_DOMAIN,
+        "service_config_entry_wrong_domain",
+    )
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {"device_id": device.id})
     assert err.value.translation_key == "service_device_not_found"
 
 
 async def test_entry_not_loaded(
-    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
 ) -> None:
-    """An unloaded entry cannot send commands, and the user is told so."""
+    """An unloaded entry cannot send commands, named by itself or by its device."""
     entry = await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, chargebox_id), entry.entry_id
+    )
+    assert device is not None
     assert await hass.config_entries.async_unload(entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await _action(hass, "start_charge", {"config_entry_id": entry.entry_id})
-    assert err.value.translation_key == "service_entry_not_loaded"
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        HA_DOMAIN,
+        "service_config_entry_not_loaded",
+    )
+    assert err.value.translation_placeholders == {
+        "domain": DOMAIN,
+        "entry_title": entry.title,
+    }
+    with pytest.raises(ServiceValidationError) as err:
+        await _action(hass, "start_charge", {"device_id": device.id})
+    assert (err.value.translation_domain, err.value.translation_key) == (
+        DOMAIN,
+        "service_entry_not_loaded",
+    )
     assert err.value.translation_placeholders == {"entry": entry.title}
     assert simulator.requests.count(START) == 0
 
 
+@pytest.mark.parametrize(
+    ("connector", "shown"),
+    [
+        (0, "0"),
+        (-1, "-1"),
+        ("0", "0"),
+        (1.5, "1.5"),
+        ("1.5", "1.5"),
+        (True, "True"),
+        ("one", "one"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        ("-inf", "-inf"),
+        (1e300, "1e+300"),
+        (2**31, "2147483648"),
+        # Too long for Python to print.
+        pytest.param(10**5000, "…", id="10**5000"),
+        ([1], "[1]"),
+        ({"number": 1}, "{'number': 1}"),
+        (None, "None"),
+    ],
+)
 async def test_invalid_connector_value(
-    hass: HomeAssistant, sim_config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    connector: object,
+    shown: str,
 ) -> None:
-    """Connector numbers start at 1: 0 is a connector the chargebox does not have."""
+    """Connector numbers are whole numbers from 1; anything else is refused as such."""
     entry = await async_setup_entry(hass, sim_config_entry)
-    with pytest.raises(ServiceValidationError) as err:
+    for service in ("start_charge", "stop_charge"):
+        with pytest.raises(ServiceValidationError) as err:
+            await _action(
+                hass,
+                service,
+                {"config_entry_id": entry.entry_id, "connector": connector},
+            )
+        assert err.value.translation_key == "invalid_connector_value"
+        assert err.value.translation_placeholders == {"value": shown}
+    assert simulator.requests.count(START) == 0
+    assert simulator.requests.count(STOP) == 0
+
+
+async def test_connector_numbers_accepted(
+    hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
+) -> None:
+    """A number given as text or as a whole float names that connector."""
+    entry = await async_setup_entry(hass, sim_config_entry)
+    (chargebox_id,) = simulator.chargeboxes
+    for connector in (" 2 ", 2.0):
         await _action(
-            hass, "start_charge", {"config_entry_id": entry.entry_id, "connector": 0}
+            hass,
+            "start_charge",
+            {"config_entry_id": entry.entry_id, "connector": connector},
         )
-    assert err.value.translation_key == "invalid_connector"
+        assert [charge["connector"] for charge in simulator.running(chargebox_id)] == [
+            2
+        ]
+        await _action(
+            hass, "stop_charge", {"config_entry_id": entry.entry_id, "connector": 2}
+        )
+        assert simulator.running(chargebox_id) == []

@@ -68,7 +68,7 @@ def test_every_raised_translation_key_is_translated() -> None:
     """Each translation key named in the code (errors, repairs, entities) exists."""
     code = "\n".join(path.read_text(encoding="utf-8") for path in SOURCE.glob("*.py"))
     keys = set(re.findall(r'translation_key="([a-z_]+)"', code))
-    keys |= set(re.findall(r'_error\(\s*"([a-z_]+)"', code))
+    keys |= set(re.findall(r'_(?:error|unable)\(\s*"([a-z_]+)"', code))
     assert keys
     missing = {
         key
@@ -80,22 +80,3 @@ def test_every_raised_translation_key_is_translated() -> None:
         )
     }
     assert not missing
-
-
-def test_every_failure_has_a_message_and_a_form_error() -> None:
-    """Each failure `classify` can return is translated for messages and forms."""
-    from custom_components.thor.config_flow import _form_error  # noqa: PLC0415
-    from custom_components.thor.errors import (  # noqa: PLC0415
-        _CLASSIFICATION,
-        FAILURE_KEYS,
-        ISSUE_KEYS,
-        ThorFailure,
-    )
-
-    assert {f"exceptions.{key}.message" for key in FAILURE_KEYS} <= set(EN)
-    assert all(f"issues.{key}.title" in EN for key in ISSUE_KEYS)
-    for _, kind, key in _CLASSIFICATION:
-        failure = ThorFailure(
-            kind=kind, key=key, issue=None, retry_after=None, error=""
-        )
-        assert f"config.error.{_form_error(failure)}" in EN

@@ -44,7 +44,7 @@ from .const import (
     base_url_from,
 )
 from .entries import async_get_backoff
-from .errors import FailureKind, ThorFailure, classify
+from .errors import FailureKind, IssueScope, ThorFailure, classify
 from .push import PushUnavailableError, async_webhook_url
 from .thor_api import (
     Chargebox,
@@ -69,13 +69,15 @@ _FORM_ERRORS: Final = {
     # The user can only try again later.
     FailureKind.TRANSIENT: "cannot_connect",
     FailureKind.RATE_LIMIT: "cannot_connect",
+    # The forms only read: a refusal meant for a command is just a refusal here.
+    FailureKind.REFUSAL: "request_failed",
 }
-# Failures of the whole account: they make the chargebox list useless. After the
-# others the list is only unreadable, and the chargebox id is asked for instead.
+# Failures of the whole account (with those of an account-wide repair issue): they
+# make the chargebox list useless. After the others the list is only unreadable, and
+# the chargebox id is asked for instead.
 _ACCOUNT_KINDS: Final = frozenset(
     {FailureKind.AUTH, FailureKind.TRANSIENT, FailureKind.RATE_LIMIT}
 )
-_ACCOUNT_KEYS: Final = frozenset({"rest_api_disabled", "source_ip_refused"})
 
 _API_KEY_SELECTOR: Final = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
@@ -126,17 +128,12 @@ def _chargebox_subentry(chargebox: Chargebox) -> ConfigSubentryData:
 
 def _form_error(failure: ThorFailure) -> str:
     """Return the form error that shows a failure."""
-    if (key := _FORM_ERRORS.get(failure.kind)) is not None:
-        return key
-    if failure.kind is FailureKind.REFUSAL and failure.key != "access_denied":
-        # The forms only read: a refusal meant for a command is just a refusal here.
-        return "request_failed"
-    return failure.key
+    return _FORM_ERRORS.get(failure.kind, failure.key)
 
 
 def _is_account_failure(failure: ThorFailure) -> bool:
     """Return whether a failure concerns the whole account, not one chargebox."""
-    return failure.kind in _ACCOUNT_KINDS or failure.key in _ACCOUNT_KEYS
+    return failure.kind in _ACCOUNT_KINDS or failure.scope is IssueScope.ACCOUNT
 
 
 def _api_key_from(value: str, errors: dict[str, str]) -> str:

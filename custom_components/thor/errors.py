@@ -1,27 +1,37 @@
-"""The one classification of Thor's failures.
+"""The one table of Thor's failures, and how a failure is shown.
 
-Polling, the config flow and the start/stop commands all ask `classify` what a client
-error means: its kind, the translation key of its message (under `exceptions`), the
-repair issue it raises and, for a rate limit, how long to wait. Each caller only chooses
-how to present it (an update failure, a form error, a command message).
+`FAILURES` says, for each client error class, everything a caller needs: its kind, the
+translation key of its message (under `exceptions`), whether it is a validation error
+(the user's input or the connector's state), whether Thor contradicted Home
+Assistant's reading (read again), and which repair issue it raises. `classify` finds the
+row of an error, `failure_of` the row of a refusal foreseen before sending;
+`ThorFailure.exception` turns a failure into the translated Home Assistant exception
+an action raises. Callers ask these; none re-derives a kind from a translation key.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import math
 from typing import Final
 
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+
+from .const import DOMAIN
 from .thor_api import (
     DEFAULT_RATE_LIMIT_BACKOFF,
     ThorAccessDeniedError,
     ThorAlreadyInTransactionError,
+    ThorAlreadyReservedError,
     ThorAuthenticationError,
+    ThorBadRequestError,
     ThorChargeboxNotActiveError,
     ThorChargeboxNotFoundError,
     ThorConnectionError,
     ThorError,
     ThorInvalidConnectorError,
     ThorNotInTransactionError,
+    ThorNotReservableError,
     ThorPaymentRequiredError,
     ThorRateLimitError,
     ThorResponseError,
@@ -39,6 +49,8 @@ class FailureKind(StrEnum):
     """Thor refused the API key: only a new key helps (reauthentication)."""
     DASHBOARD = "dashboard"
     """Only a change in the Thor dashboard helps: a repair issue says which."""
+    DENIED = "denied"
+    """Thor refused the key access without saying why (a bare 403): its rights decide."""
     RATE_LIMIT = "rate_limit"
     """Thor asked for silence: nothing is sent until `retry_after` has passed."""
     TRANSIENT = "transient"
@@ -49,19 +61,196 @@ class FailureKind(StrEnum):
     """Thor refused this request (its state or its input), with a reason."""
 
 
+class IssueScope(StrEnum):
+    """What a repair issue is about."""
+
+    ACCOUNT = "account"
+    """The whole account (its key, its dashboard settings)."""
+    CHARGEBOX = "chargebox"
+    """One chargebox of the account."""
+
+
+class FailureContext(StrEnum):
+    """A kind of request whose failures some rows read differently."""
+
+    RESERVATION = "reservation"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FailureRow:
+    """One row of the table: a client error class and what it means."""
+
+    error_type: type[ThorError]
+    kind: FailureKind
+    key: str
+    """Translation key of the message, under `exceptions` (and of the repair issue)."""
+    validation: bool = False
+    """The user's input or the connector's state: a `ServiceValidationError`."""
+    stale: bool = False
+    """Thor contradicted Home Assistant's last reading: read again."""
+    scope: IssueScope | None = None
+    """What the repair issue `key` is about; None when the failure raises none."""
+    context: FailureContext | None = None
+    """The kind of request this row alone speaks for; None for every request."""
+
+
+FAILURES: Final[tuple[FailureRow, ...]] = (
+    # The rows of a context are read before the common ones, whatever their place.
+    FailureRow(
+        error_type=ThorAlreadyInTransactionError,
+        kind=FailureKind.REFUSAL,
+        key="connector_occupied",
+        validation=True,
+        stale=True,
+        context=FailureContext.RESERVATION,
+    ),
+    # A history read has one input, its range: every 400 is about it.
+    FailureRow(
+        error_type=ThorBadRequestError,
+        kind=FailureKind.REFUSAL,
+        key="history_range_refused",
+        validation=True,
+        context=FailureContext.HISTORY,
+    ),
+    # Most specific class first: the first matching row decides.
+    FailureRow(
+        error_type=ThorAuthenticationError,
+        kind=FailureKind.AUTH,
+        key="authentication_failed",
+    ),
+    FailureRow(
+        error_type=ThorRestApiDisabledError,
+        kind=FailureKind.DASHBOARD,
+        key="rest_api_disabled",
+        scope=IssueScope.ACCOUNT,
+    ),
+    FailureRow(
+        error_type=ThorSourceIPError,
+        kind=FailureKind.DASHBOARD,
+        key="source_ip_refused",
+        scope=IssueScope.ACCOUNT,
+    ),
+    FailureRow(
+        error_type=ThorChargeboxNotActiveError,
+        kind=FailureKind.DASHBOARD,
+        key="chargebox_not_active",
+        scope=IssueScope.CHARGEBOX,
+    ),
+    FailureRow(
+        error_type=ThorChargeboxNotFoundError,
+        kind=FailureKind.DASHBOARD,
+        key="chargebox_not_found",
+        scope=IssueScope.CHARGEBOX,
+    ),
+    FailureRow(
+        error_type=ThorAccessDeniedError, kind=FailureKind.DENIED, key="access_denied"
+    ),
+    FailureRow(
+        error_type=ThorRateLimitError, kind=FailureKind.RATE_LIMIT, key="rate_limited"
+    ),
+    FailureRow(
+        error_type=ThorConnectionError,
+        kind=FailureKind.TRANSIENT,
+        key="communication_error",
+    ),
+    FailureRow(
+        error_type=ThorServerError, kind=FailureKind.TRANSIENT, key="server_error"
+    ),
+    FailureRow(
+        error_type=ThorResponseError, kind=FailureKind.MALFORMED, key="invalid_response"
+    ),
+    FailureRow(
+        error_type=ThorPaymentRequiredError,
+        kind=FailureKind.REFUSAL,
+        key="payment_required",
+    ),
+    FailureRow(
+        error_type=ThorInvalidConnectorError,
+        kind=FailureKind.REFUSAL,
+        key="invalid_connector",
+        validation=True,
+    ),
+    FailureRow(
+        error_type=ThorAlreadyInTransactionError,
+        kind=FailureKind.REFUSAL,
+        key="already_charging",
+        validation=True,
+        stale=True,
+    ),
+    FailureRow(
+        error_type=ThorNotInTransactionError,
+        kind=FailureKind.REFUSAL,
+        key="not_charging",
+        validation=True,
+        stale=True,
+    ),
+    FailureRow(
+        error_type=ThorWrongTransactionError,
+        kind=FailureKind.REFUSAL,
+        key="wrong_transaction",
+    ),
+    FailureRow(
+        error_type=ThorNotReservableError,
+        kind=FailureKind.REFUSAL,
+        key="chargebox_not_reservable",
+        validation=True,
+        stale=True,
+    ),
+    FailureRow(
+        error_type=ThorAlreadyReservedError,
+        kind=FailureKind.REFUSAL,
+        key="connector_already_reserved",
+        validation=True,
+        stale=True,
+    ),
+    FailureRow(error_type=ThorError, kind=FailureKind.REFUSAL, key="request_failed"),
+)
+"""Every failure a Thor request can end in."""
+
+MIN_RETRY_WAIT: Final = 1.0
+"""Seconds waited at least before trying again after a rate limit.
+
+The client refuses requests locally while its back-off runs and says how much of it
+is left; retrying on the last split second would spin.
+"""
+
+FAILURE_KEYS: Final = frozenset(row.key for row in FAILURES)
+"""Every message key `classify` can return (the translations test checks them)."""
+CHARGEBOX_ISSUE_KEYS: Final = tuple(
+    row.key for row in FAILURES if row.scope is IssueScope.CHARGEBOX
+)
+"""Repair issues about one chargebox."""
+ACCOUNT_ISSUE_KEYS: Final = tuple(
+    row.key for row in FAILURES if row.scope is IssueScope.ACCOUNT
+)
+"""Repair issues about the whole account."""
+ISSUE_KEYS: Final = ACCOUNT_ISSUE_KEYS + CHARGEBOX_ISSUE_KEYS
+"""Every repair issue a failure can raise."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ThorFailure:
-    """What a Thor client error means, for every caller alike."""
+    """What a Thor client error means: its row of `FAILURES`, and its details."""
 
     kind: FailureKind
     key: str
     """Translation key of the message, under `exceptions`."""
-    issue: str | None
-    """Translation key of the repair issue the failure raises, None for none."""
+    validation: bool
+    """The user's input or the connector's state: a `ServiceValidationError`."""
+    stale: bool
+    """Thor contradicted Home Assistant's last reading: read again."""
+    scope: IssueScope | None
+    """What the repair issue `key` is about; None when the failure raises none."""
     retry_after: float | None
     """Seconds to wait before sending anything again (rate limits only)."""
     error: str
     """Short detail from the client; it never contains the API key."""
+
+    @property
+    def issue(self) -> str | None:
+        """Return the translation key of the repair issue raised, None for none."""
+        return None if self.scope is None else self.key
 
     @property
     def placeholders(self) -> dict[str, str]:
@@ -71,52 +260,57 @@ class ThorFailure:
             placeholders["retry_after"] = str(math.ceil(self.retry_after))
         return placeholders
 
+    def exception(self, placeholders: Mapping[str, str]) -> HomeAssistantError:
+        """Return the translated exception that tells the user about the failure.
 
-# Most specific first: the first matching class decides.
-_CLASSIFICATION: Final[tuple[tuple[type[ThorError], FailureKind, str], ...]] = (
-    (ThorAuthenticationError, FailureKind.AUTH, "authentication_failed"),
-    (ThorRestApiDisabledError, FailureKind.DASHBOARD, "rest_api_disabled"),
-    (ThorSourceIPError, FailureKind.DASHBOARD, "source_ip_refused"),
-    (ThorChargeboxNotActiveError, FailureKind.DASHBOARD, "chargebox_not_active"),
-    (ThorChargeboxNotFoundError, FailureKind.DASHBOARD, "chargebox_not_found"),
-    (ThorAccessDeniedError, FailureKind.REFUSAL, "access_denied"),
-    (ThorRateLimitError, FailureKind.RATE_LIMIT, "rate_limited"),
-    (ThorConnectionError, FailureKind.TRANSIENT, "communication_error"),
-    (ThorServerError, FailureKind.TRANSIENT, "server_error"),
-    (ThorResponseError, FailureKind.MALFORMED, "invalid_response"),
-    (ThorPaymentRequiredError, FailureKind.REFUSAL, "payment_required"),
-    (ThorInvalidConnectorError, FailureKind.REFUSAL, "invalid_connector"),
-    (ThorAlreadyInTransactionError, FailureKind.REFUSAL, "already_charging"),
-    (ThorNotInTransactionError, FailureKind.REFUSAL, "not_charging"),
-    (ThorWrongTransactionError, FailureKind.REFUSAL, "wrong_transaction"),
-    (ThorError, FailureKind.REFUSAL, "request_failed"),
-)
-
-MIN_RETRY_WAIT: Final = 1.0
-"""Seconds waited at least before trying again after a rate limit.
-
-The client refuses requests locally while its back-off runs and says how much of it
-is left; retrying on the last split second would spin.
-"""
-
-FAILURE_KEYS: Final = frozenset(key for _, _, key in _CLASSIFICATION)
-"""Every message key `classify` can return (the translations test checks them)."""
-ISSUE_KEYS: Final = tuple(
-    key for _, kind, key in _CLASSIFICATION if kind is FailureKind.DASHBOARD
-)
-"""Every repair issue a failure can raise."""
-CHARGEBOX_ISSUE_KEYS: Final = ("chargebox_not_active", "chargebox_not_found")
-"""Repair issues about one chargebox; the others are about the whole account."""
-ACCOUNT_ISSUE_KEYS: Final = tuple(
-    key for key in ISSUE_KEYS if key not in CHARGEBOX_ISSUE_KEYS
-)
+        `placeholders` name the target (chargebox, connector, ...); the failure adds
+        its own. Validation failures are `ServiceValidationError`s.
+        """
+        cls = ServiceValidationError if self.validation else HomeAssistantError
+        return cls(
+            translation_domain=DOMAIN,
+            translation_key=self.key,
+            translation_placeholders={**placeholders, **self.placeholders},
+        )
 
 
-def classify(err: ThorError) -> ThorFailure:
-    """Return what a Thor client error means."""
-    kind, key = next(
-        (kind, key) for cls, kind, key in _CLASSIFICATION if isinstance(err, cls)
+def _failure(
+    error_type: type[ThorError],
+    context: FailureContext | None,
+    *,
+    retry_after: float | None = None,
+    error: str = "",
+) -> ThorFailure:
+    """Return the failure of the row that decides for an error class."""
+    row = next(
+        row
+        for wanted in (context, None)
+        for row in FAILURES
+        if row.context is wanted and issubclass(error_type, row.error_type)
     )
+    return ThorFailure(
+        kind=row.kind,
+        key=row.key,
+        validation=row.validation,
+        stale=row.stale,
+        scope=row.scope,
+        retry_after=retry_after,
+        error=error,
+    )
+
+
+def failure_of(
+    error_type: type[ThorError], context: FailureContext | None = None
+) -> ThorFailure:
+    """Return what a request refused with `error_type` would mean, without sending it.
+
+    For refusals the last reading foresees: they are shown as Thor's would be.
+    """
+    return _failure(error_type, context)
+
+
+def classify(err: ThorError, context: FailureContext | None = None) -> ThorFailure:
+    """Return what a Thor client error means, for a request of `context` if given."""
     retry_after: float | None = None
     if isinstance(err, ThorRateLimitError):
         # The client bounds the wait; it is None only from an older or mocked client.
@@ -124,10 +318,4 @@ def classify(err: ThorError) -> ThorFailure:
             MIN_RETRY_WAIT,
             DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after,
         )
-    return ThorFailure(
-        kind=kind,
-        key=key,
-        issue=key if kind is FailureKind.DASHBOARD else None,
-        retry_after=retry_after,
-        error=str(err),
-    )
+    return _failure(type(err), context, retry_after=retry_after, error=str(err))

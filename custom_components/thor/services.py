@@ -7,9 +7,9 @@ way: a chargebox's device, or the account's config entry (then every configured
 chargebox where the action reads, the only one where it commands).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -22,22 +22,27 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    service as service_helper,
+)
 from homeassistant.util import dt as dt_util
 
 from .charge_control import ThorChargeController
 from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
 from .data import ThorAccountData
-from .errors import FailureKind, classify
+from .errors import FailureContext, FailureKind, classify, failure_of
 from .runtime import ThorConfigEntry
 from .thor_api import (
     FinishedCharge,
     Reservation,
     ThorAlreadyInTransactionError,
     ThorAlreadyReservedError,
-    ThorBadRequestError,
     ThorError,
+    ThorInvalidConnectorError,
     ThorNotReservableError,
+    parse_connector,
 )
 from .vol import vol
 
@@ -53,19 +58,22 @@ SERVICE_GET_CHARGE_HISTORY: Final = "get_charge_history"
 SERVICE_RESERVE_CONNECTOR: Final = "reserve_connector"
 SERVICE_GET_RESERVATIONS: Final = "get_reservations"
 
+MAX_CONNECTOR: Final = 2**31 - 1
+"""Largest connector number read, far above any chargebox's: a larger one is refused
+as a value (past 4300 digits Python cannot even print it in a message)."""
 DEFAULT_HISTORY_DAYS: Final = 30
 """Days before `end` that `get_charge_history` reads when no `start` is given."""
 MAX_HISTORY_DAYS: Final = 366
 """Longest history range, days from `start` to `end` inclusive."""
-HISTORY_QUERY_DAYS: Final = 92
-"""Longest range asked of Thor in one request (it documents no limit): a longer one,
-with its margin, is read in several requests."""
+FIRST_HISTORY_DATE: Final = date(2000, 1, 1)
+"""Earliest history date: before any charge Thor recorded, far from `date.min`."""
 HISTORY_MARGIN: Final = timedelta(days=1)
 """Asked for on each side: Thor's time zone for `from`/`to` is unknown (§6 #18)."""
 MAX_HISTORY_CHARGES: Final = 500
 """Most charges one `get_charge_history` response holds (newest first)."""
 MAX_RESERVATION: Final = timedelta(hours=24)
 """Longest reservation accepted (Thor documents no limit: our assumption)."""
+_MAX_RESERVATION_HOURS: Final = str(int(MAX_RESERVATION.total_seconds() // 3600))
 
 _TARGET: Final = {
     vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -79,6 +87,7 @@ SERVICE_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
     }
 )
+# `cv.date` passes a datetime through: `_local_date` reads it.
 HISTORY_SCHEMA: Final = vol.Schema(
     {
         **_TARGET,
@@ -91,7 +100,9 @@ RESERVE_SCHEMA: Final = vol.Schema(
         **_TARGET,
         vol.Optional(ATTR_CONNECTOR, default=1): cv.match_all,
         vol.Optional(ATTR_EXPIRY): cv.datetime,
-        vol.Optional(ATTR_DURATION): cv.time_period,
+        # Read by `_reservation_duration`: `cv.time_period` raises OverflowError on
+        # huge values, and a wrong one gets a translated message.
+        vol.Optional(ATTR_DURATION): cv.match_all,
     }
 )
 RESERVATIONS_SCHEMA: Final = vol.Schema(_TARGET)
@@ -106,29 +117,38 @@ def _error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _connector(value: Any) -> int:
-    """Return the connector number of an action, refusing anything but a whole number.
+def _unable(key: str, placeholders: Mapping[str, str]) -> HomeAssistantError:
+    """Build a translated error about a chargebox Home Assistant cannot command now."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=dict(placeholders),
+    )
 
-    1, "1" and 2.0 are accepted; 1.5, "1.5", true and "one" are not (they used to be
-    read as connector 1).
+
+def _shown(value: Any) -> str:
+    """Return a value given to an action as a message quotes it (50 characters)."""
+    try:
+        text = str(value)
+    except ValueError:  # An integer too long for Python to print.
+        text = "…"
+    return text[:50]
+
+
+def _connector(value: Any) -> int:
+    """Return the connector number of an action: a whole number from 1.
+
+    1, "1" and 2.0 are accepted; 0, 1.5, "1.5", true and "one" are not. Whether the
+    chargebox has it is checked later.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number: float | None = None
-    if isinstance(value, float):
-        number = value
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number) or not number.is_integer():
-        raise _error("invalid_connector_value", value=str(value)[:50])
-    return int(number)
+    number = parse_connector(value)
+    if number is None or number > MAX_CONNECTOR:
+        raise _error("invalid_connector_value", value=_shown(value))
+    return number
 
 
 def _loaded(entry: ThorConfigEntry) -> ThorConfigEntry:
-    """Return the entry if it is loaded, else refuse the action."""
+    """Return a device's entry if it is loaded, else refuse the action."""
     if entry.state is not ConfigEntryState.LOADED:
         raise _error("service_entry_not_loaded", entry=entry.title)
     return entry
@@ -181,24 +201,25 @@ class _Target:
             )
         return self.controllers[0]
 
-    def failed(
+    async def async_failed(
         self,
         err: ThorError,
-        chargebox_id: str | None = None,
-        connector: int | None = None,
+        placeholders: Mapping[str, str],
+        context: FailureContext | None = None,
     ) -> HomeAssistantError:
-        """Return the message for a request Thor did not carry out."""
-        failure = classify(err)
+        """Return the message for a request Thor did not carry out.
+
+        `placeholders` name what the request was about; `context` is the kind of
+        request, for the failures it reads differently.
+        """
+        failure = classify(err, context)
+        coordinator = self.entry.runtime_data.coordinator
         if failure.kind is FailureKind.AUTH:
-            self.entry.async_start_reauth(self.entry.runtime_data.coordinator.hass)
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key=failure.key,
-            translation_placeholders={
-                **self.placeholders(chargebox_id, connector),
-                **failure.placeholders,
-            },
-        )
+            self.entry.async_start_reauth(coordinator.hass)
+        if failure.stale:
+            # Thor knows better than the last reading: read again.
+            await coordinator.async_request_refresh()
+        return failure.exception(placeholders)
 
     def placeholders(
         self, chargebox_id: str | None, connector: int | None = None
@@ -246,12 +267,14 @@ def _async_resolve(call: ServiceCall) -> _Target:
         if controller is None:  # Removed since the entry was loaded.
             raise _error("service_device_not_found", device_id=device_id)
         return _Target(entry=entry, controllers=[controller], by_device=True)
-    found: ThorConfigEntry | None = hass.config_entries.async_get_entry(str(entry_id))
-    if found is None or found.domain != DOMAIN:
-        raise _error("service_entry_not_found", entry_id=str(entry_id))
+    # Home Assistant's own messages for an entry missing, of another domain or not
+    # loaded.
+    found: ThorConfigEntry = service_helper.async_get_config_entry(
+        hass, DOMAIN, entry_id
+    )
     return _Target(
         entry=found,
-        controllers=list(_loaded(found).runtime_data.controllers.values()),
+        controllers=list(found.runtime_data.controllers.values()),
         by_device=False,
     )
 
@@ -262,20 +285,58 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
     return _async_resolve(call).single()
 
 
+def _local(when: datetime) -> datetime:
+    """Return an aware time in Home Assistant's time zone.
+
+    Hours from year 1 or 9999 that this zone cannot hold (refused input) stay in
+    their own.
+    """
+    try:
+        return dt_util.as_local(when)
+    except OverflowError:
+        return when
+
+
 def _iso(when: datetime | None) -> str | None:
     """Return a time in Home Assistant's time zone as ISO 8601, None stays None."""
-    return None if when is None else dt_util.as_local(when).isoformat()
+    return None if when is None else _local(when).isoformat()
 
 
 # ------------------------------------------------------------------- history
 
 
+def _local_date(value: date) -> date:
+    """Return a date given to an action as a local date.
+
+    A datetime (from a Python caller) stands for its date in Home Assistant's time
+    zone; a naive one is a wall time there.
+    """
+    if not isinstance(value, datetime):
+        return value
+    return (value if value.tzinfo is None else _local(value)).date()
+
+
 def _history_range(call: ServiceCall) -> tuple[date, date]:
-    """Return the local dates the history covers; refuse a reversed or too long range."""
-    end: date = call.data.get(ATTR_END) or dt_util.now().date()
-    start: date = call.data.get(ATTR_START) or end - timedelta(
-        days=DEFAULT_HISTORY_DAYS
-    )
+    """Return the local dates the history covers.
+
+    Dates no charge can have ended on, a reversed range and a too long one are refused.
+    """
+    today = dt_util.now().date()
+    given = {
+        name: _local_date(value)
+        for name in (ATTR_START, ATTR_END)
+        if (value := call.data.get(name)) is not None
+    }
+    for day in given.values():
+        if not FIRST_HISTORY_DATE <= day <= today:
+            raise _error(
+                "history_date_out_of_range",
+                date=day.isoformat(),
+                first=FIRST_HISTORY_DATE.isoformat(),
+                last=today.isoformat(),
+            )
+    end = given.get(ATTR_END, today)
+    start = given.get(ATTR_START, end - timedelta(days=DEFAULT_HISTORY_DAYS))
     if end < start:
         raise _error(
             "history_range_invalid", start=start.isoformat(), end=end.isoformat()
@@ -285,17 +346,6 @@ def _history_range(call: ServiceCall) -> tuple[date, date]:
             "history_range_too_long", days=str(days), max_days=str(MAX_HISTORY_DAYS)
         )
     return start, end
-
-
-def _query_windows(start: date, end: date) -> list[tuple[date, date]]:
-    """Return the date ranges to ask Thor for: the range with its margin, in pieces."""
-    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
-    windows = []
-    while first <= last:
-        upto = min(last, first + timedelta(days=HISTORY_QUERY_DAYS - 1))
-        windows.append((first, upto))
-        first = upto + timedelta(days=1)
-    return windows
 
 
 def _history_item(target: _Target, charge: FinishedCharge) -> dict[str, Any]:
@@ -330,40 +380,33 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
     start, end = _history_range(call)
     target = _async_resolve(call)
     wanted = set(target.chargebox_ids)
-    client = target.entry.runtime_data.client
-    # A device: that chargebox only. The entry: the account, one request per window.
+    # A device: that chargebox only. The entry: the whole account.
     only = target.chargebox_ids[0] if target.by_device else None
-    charges: dict[object, tuple[datetime, FinishedCharge]] = {}
-    for first, last in _query_windows(start, end):
-        try:
-            read = await client.finished_charges(first, last, only)
-        except ThorBadRequestError as err:
-            # The only input of this read is the range (RangeTooLarge, or whatever
-            # Thor calls it).
-            raise _error(
-                "history_range_refused",
-                start=first.isoformat(),
-                end=last.isoformat(),
-                error=classify(err).error,
-            ) from err
-        except ThorError as err:
-            raise target.failed(err, only) from err
-        for charge in read:
-            when = charge.date_finished or charge.date_started
-            if charge.chargebox not in wanted or when is None:
-                continue
-            if not start <= dt_util.as_local(when).date() <= end:
-                continue
-            # How Thor reads the dates is unknown: a charge may come in two windows.
-            key = (
-                (charge.chargebox, charge.connector, when)
-                if charge.id is None
-                else charge.id
-            )
-            charges[key] = (when, charge)
+    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
+    try:
+        # The client reads a long range in pieces and lists each charge once.
+        read = await target.entry.runtime_data.client.finished_charges_between(
+            first, last, only
+        )
+    except ThorError as err:
+        raise await target.async_failed(
+            err,
+            {
+                **target.placeholders(only),
+                "start": first.isoformat(),
+                "end": last.isoformat(),
+            },
+            FailureContext.HISTORY,
+        ) from err
+    charges: list[tuple[datetime, FinishedCharge]] = [
+        (when, charge)
+        for charge in read
+        if charge.chargebox in wanted
+        and (when := charge.date_finished or charge.date_started) is not None
+        and start <= _local(when).date() <= end
+    ]
     ordered = [
-        charge
-        for _, charge in sorted(charges.values(), key=lambda kv: kv[0], reverse=True)
+        charge for _, charge in sorted(charges, key=lambda kv: kv[0], reverse=True)
     ]
     return {
         "charges": [
@@ -391,26 +434,50 @@ def _reservation_item(target: _Target, reservation: Reservation) -> dict[str, An
     }
 
 
+def _duration_text(duration: timedelta) -> str:
+    """Return a duration as a message shows it: H:MM:SS."""
+    seconds = round(duration.total_seconds())
+    hours, rest = divmod(abs(seconds), 3600)
+    return f"{'-' if seconds < 0 else ''}{hours}:{rest // 60:02}:{rest % 60:02}"
+
+
+def _reservation_duration(value: Any) -> timedelta:
+    """Return how long a reservation asked for lasts: more than 0, at most the limit."""
+    duration: timedelta | None = None
+    # True would be read as one second.
+    if not isinstance(value, bool):
+        try:
+            duration = cv.time_period(value)
+        except vol.Invalid, OverflowError:
+            duration = None
+    if duration is None or not timedelta(0) < duration <= MAX_RESERVATION:
+        raise _error(
+            "reservation_duration_invalid",
+            duration=_shown(value) if duration is None else _duration_text(duration),
+            max_hours=_MAX_RESERVATION_HOURS,
+        )
+    return duration
+
+
 def _reservation_expiry(call: ServiceCall) -> datetime:
     """Return the aware expiry an action asks for, refusing one Thor should not get."""
     expiry: datetime | None = call.data.get(ATTR_EXPIRY)
-    duration: timedelta | None = call.data.get(ATTR_DURATION)
-    now = dt_util.utcnow()
-    if expiry is not None and duration is None:
-        if expiry.tzinfo is None:
-            # A datetime selector sends local wall time.
-            expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
-    elif duration is not None and expiry is None:
-        expiry = now + duration
-    else:
+    duration: Any = call.data.get(ATTR_DURATION)
+    if (expiry is None) is (duration is None):
         raise _error("reservation_time_required")
+    now = dt_util.utcnow()
+    if expiry is None:
+        return now + _reservation_duration(duration)
+    if expiry.tzinfo is None:
+        # A datetime selector sends local wall time.
+        expiry = expiry.replace(tzinfo=dt_util.get_default_time_zone())
     if expiry <= now:
         raise _error("reservation_expiry_past", expiry=_iso(expiry) or "")
     if expiry > now + MAX_RESERVATION:
         raise _error(
             "reservation_too_long",
             expiry=_iso(expiry) or "",
-            max_hours=str(int(MAX_RESERVATION.total_seconds() // 3600)),
+            max_hours=_MAX_RESERVATION_HOURS,
         )
     return expiry
 
@@ -426,44 +493,27 @@ async def _async_reserve(call: ServiceCall) -> ServiceResponse:
     data: ThorAccountData | None = coordinator.data
     reading = None if data is None else data.get(chargebox_id)
     if reading is None:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="chargebox_unavailable",
-            translation_placeholders=placeholders,
-        )
+        raise _unable("chargebox_unavailable", placeholders)
     box = reading.chargebox
-    if not 1 <= connector <= len(box.connectors):
-        raise _error("invalid_connector", **placeholders)
-    if box.reservable is False:
-        raise _error("chargebox_not_reservable", **placeholders)
-    if reading.is_occupied(connector):
-        raise _error("connector_occupied", **placeholders)
-    if connector in box.reserved_connectors:
-        raise _error("connector_already_reserved", **placeholders)
+    # What the last reading shows Thor would refuse is refused as Thor would be.
+    for refused, error_type in (
+        (not 1 <= connector <= len(box.connectors), ThorInvalidConnectorError),
+        (box.reservable is False, ThorNotReservableError),
+        (reading.is_occupied(connector), ThorAlreadyInTransactionError),
+        (connector in box.reserved_connectors, ThorAlreadyReservedError),
+    ):
+        if refused:
+            failure = failure_of(error_type, FailureContext.RESERVATION)
+            raise failure.exception(placeholders)
     if box.connected is False:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="chargebox_offline",
-            translation_placeholders=placeholders,
-        )
+        raise _unable("chargebox_offline", placeholders)
     client = target.entry.runtime_data.client
     try:
         reservation = await client.reserve_now(chargebox_id, connector, expiry)
-    except (
-        ThorNotReservableError,
-        ThorAlreadyInTransactionError,
-        ThorAlreadyReservedError,
-    ) as err:
-        # Thor knows better than the last reading: read again.
-        await coordinator.async_request_refresh()
-        key = {
-            ThorNotReservableError: "chargebox_not_reservable",
-            ThorAlreadyInTransactionError: "connector_occupied",
-            ThorAlreadyReservedError: "connector_already_reserved",
-        }[type(err)]
-        raise _error(key, **placeholders) from err
     except ThorError as err:
-        raise target.failed(err, chargebox_id, connector) from err
+        raise await target.async_failed(
+            err, placeholders, FailureContext.RESERVATION
+        ) from err
     # The reserved binary sensor turns on with the next reading.
     await coordinator.async_request_refresh()
     if reservation is None:
@@ -486,7 +536,7 @@ async def _async_reservations(call: ServiceCall) -> ServiceResponse:
     try:
         reservations = await target.entry.runtime_data.client.reservations(only)
     except ThorError as err:
-        raise target.failed(err, only) from err
+        raise await target.async_failed(err, target.placeholders(only)) from err
     listed = sorted(
         (r for r in reservations if r.chargebox in wanted),
         key=lambda r: (
