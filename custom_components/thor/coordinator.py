@@ -18,7 +18,7 @@ as their context), so that its cost does not grow with the number of chargeboxes
 import asyncio
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -31,14 +31,11 @@ from .const import LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
 from .data import ThorAccountData, ThorData, chargebox_name
 from .errors import ACCOUNT_ISSUE_KEYS, MIN_RETRY_WAIT, FailureKind, classify
 from .issues import ThorIssues
-from .observations import NotificationRules, PushKey, PushWatch, charge_key
+from .observations import NotificationRules, PushWatch, charge_key
 from .thor_api import (
     Chargebox,
-    MetersNotification,
     Notification,
     RunningCharge,
-    StartNotification,
-    StopNotification,
     ThorChargeboxNotFoundError,
     ThorClient,
     ThorError,
@@ -55,54 +52,18 @@ def _gathered[T](result: T | BaseException) -> T:
     return result
 
 
-class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
-    """Polls an account, applies its notifications, and tells who must know."""
+class ChargeboxCoordinator[T](DataUpdateCoordinator[T]):
+    """A coordinator whose listeners may follow one chargebox only.
 
-    config_entry: ConfigEntry
+    A listener registered with a chargebox id as its context hears every poll, and
+    the updates of that chargebox alone (`async_update_chargebox`).
+    """
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry,
-        client: ThorClient,
-        chargeboxes: Mapping[str, str],
-        *,
-        push: bool = False,
-    ) -> None:
-        """Initialize the coordinator of the configured chargeboxes (id to title).
-
-        With `push`, Thor's notifications are expected: while they arrive, idle
-        polls come every `PUSH_IDLE_INTERVAL`.
-        """
-        self.client = client
-        self.chargeboxes = dict(chargeboxes)
-        """The configured chargeboxes: id to the title of its subentry."""
-        self.push_enabled = push
-        self.notifications_received = 0
-        self.last_notification: datetime | None = None
-        self._push_failing = False
-        self._watchers: list[Callable[[], bool]] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Initialize the coordinator with no chargebox listener yet."""
         self._box_listeners: dict[str, dict[int, CALLBACK_TYPE]] = {}
         self._box_listener_id = 0
-        self._rules = NotificationRules()
-        self._push_watch = PushWatch()
-        self._reads = 0
-        """Reads of running charges started so far, to order their answers."""
-        self._shown_read: dict[str, int] = {}
-        """The read whose running charges each chargebox shows."""
-        self.issues = ThorIssues(hass, entry, self.chargeboxes, self.name_of)
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=entry.title,
-            update_interval=SCAN_INTERVAL_IDLE,
-            # Listeners hear of every reading: the charge controllers count readings
-            # before they forget an id_tag. Entities write only what changed.
-            always_update=True,
-        )
-
-    # ------------------------------------------------------------- listeners
+        super().__init__(*args, **kwargs)
 
     @override
     def async_add_listener(
@@ -134,6 +95,49 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
                 self.logger.exception(
                     "Unexpected error updating a listener of %s", chargebox_id
                 )
+
+
+class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
+    """Polls an account, applies its notifications, and tells who must know."""
+
+    config_entry: ConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: ThorClient,
+        chargeboxes: Mapping[str, str],
+        *,
+        push: bool = False,
+    ) -> None:
+        """Initialize the coordinator of the configured chargeboxes (id to title).
+
+        With `push`, Thor's notifications are expected: while they arrive, idle
+        polls come every `PUSH_IDLE_INTERVAL`.
+        """
+        self.client = client
+        self.chargeboxes = dict(chargeboxes)
+        """The configured chargeboxes: id to the title of its subentry."""
+        self.push_enabled = push
+        self.push_watch = PushWatch()
+        self._watchers: list[Callable[[], bool]] = []
+        self._rules = NotificationRules()
+        self._reads = 0
+        """Reads of running charges started so far, to order their answers."""
+        self._shown_read: dict[str, int] = {}
+        """The read whose running charges each chargebox shows."""
+        self.issues = ThorIssues(hass, entry, self.chargeboxes, self.name_of)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=entry.title,
+            update_interval=SCAN_INTERVAL_IDLE,
+            # Listeners hear of every reading: the charge controllers count readings
+            # before they forget an id_tag. Entities write only what changed.
+            always_update=True,
+        )
 
     @callback
     def async_add_charge_watcher(
@@ -397,11 +401,7 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
     @property
     def push_healthy(self) -> bool:
         """Return whether notifications arrive: one came, and none was missed since."""
-        return (
-            self.push_enabled
-            and self.last_notification is not None
-            and not self._push_failing
-        )
+        return self.push_enabled and self.push_watch.arriving
 
     @callback
     def async_apply_notification(self, notification: Notification) -> bool:
@@ -417,45 +417,20 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             )
             return False
         now = dt_util.utcnow()
-        self.notifications_received += 1
-        self.last_notification = now
-        if self._push_failing:
+        if self.push_watch.arrived(now):
             LOGGER.info(
                 "Thor's notifications arrive again for %s", self.config_entry.title
             )
-            self._push_failing = False
             self.issues.async_set_push_failing(False)
         data: ThorAccountData | None = self.data
         if data is None or (reading := data.get(chargebox_id)) is None:
             return True
-        if (key := self._told(reading, notification)) is not None:
-            self._push_watch.told(
-                key, now, stopped=isinstance(notification, StopNotification)
-            )
+        self.push_watch.note(reading, notification, self._rules, now)
         updated = self._rules.apply(reading, notification, now)
         if updated is not None:
             self._shown_read[chargebox_id] = self.next_read()
             self._show(chargebox_id, updated)
         return True
-
-    def _told(self, reading: ThorData, notification: Notification) -> PushKey | None:
-        """Return the charge a notification tells of, for the push watch."""
-        box, connector = notification.chargebox, notification.connector
-        current = reading.charges.get(connector)
-        if isinstance(notification, MetersNotification):
-            return None if current is None else (box, connector, current.id)
-        if isinstance(notification, StartNotification):
-            if not notification.accepted or self._rules.has_ended(
-                box, notification.transaction
-            ):
-                return None
-            return (box, connector, notification.transaction)
-        if not notification.accepted:
-            return None
-        transaction = notification.transaction
-        if transaction is None and current is not None:
-            transaction = current.id
-        return (box, connector, transaction)
 
     @callback
     def _async_check_push(self, data: ThorAccountData) -> None:
@@ -468,11 +443,8 @@ class ThorDataUpdateCoordinator(DataUpdateCoordinator[ThorAccountData]):
             if (reading := data.get(chargebox_id)) is not None
             for connector, charge in reading.charges.items()
         }
-        if (
-            what := self._push_watch.missed(running, dt_util.utcnow())
-        ) is None or self._push_failing:
+        if (what := self.push_watch.missed(running, dt_util.utcnow())) is None:
             return
-        self._push_failing = True
         LOGGER.warning(
             "Thor's notifications are not arriving for %s (no notification for %s); "
             "polling at the normal pace again",

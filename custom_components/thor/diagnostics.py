@@ -81,11 +81,11 @@ async def async_get_config_entry_diagnostics(
         "push": {
             "enabled": runtime.push.enabled,
             "healthy": coordinator.push_healthy,
-            "notifications_received": coordinator.notifications_received,
+            "notifications_received": coordinator.push_watch.received,
             "notifications_refused": runtime.push.rejected,
             "last_notification": None
-            if coordinator.last_notification is None
-            else coordinator.last_notification.isoformat(),
+            if coordinator.push_watch.last is None
+            else coordinator.push_watch.last.isoformat(),
         },
         "chargeboxes": {
             controller.chargebox_id: {

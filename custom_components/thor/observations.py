@@ -399,7 +399,7 @@ transaction."""
 
 
 class PushWatch:
-    """Notices when polling sees what no notification told.
+    """Whether Thor's notifications arrive, and what polling saw that none told.
 
     A charge polling shows running that no start or meter notification mentioned, or
     a charge a notification announced that polling shows gone without a stop
@@ -407,23 +407,58 @@ class PushWatch:
     """
 
     def __init__(self) -> None:
-        """Start with nothing told."""
+        """Start with nothing received."""
+        self.received = 0
+        """Notifications received for the entry's chargeboxes."""
+        self.last: datetime | None = None
+        """When the last one arrived."""
+        self._failing = False
         self._told: dict[PushKey, datetime] = {}
         """Charges start or meter notifications mentioned, and when."""
         self._told_stopped: set[PushKey] = set()
         self._untold: dict[PushKey, datetime] = {}
         """What polling saw that no notification told yet, since when."""
 
-    def told(self, key: PushKey, now: datetime, *, stopped: bool = False) -> None:
-        """Note a charge a notification mentioned (and whether it said it stopped)."""
-        if stopped:
+    @property
+    def arriving(self) -> bool:
+        """Return whether notifications arrive: one came, and none was missed since."""
+        return self.last is not None and not self._failing
+
+    def arrived(self, now: datetime) -> bool:
+        """Count a notification; return True if they were taken as not arriving."""
+        self.received += 1
+        self.last = now
+        was_failing, self._failing = self._failing, False
+        return was_failing
+
+    def note(
+        self,
+        reading: ThorData,
+        notification: Notification,
+        rules: NotificationRules,
+        now: datetime,
+    ) -> None:
+        """Note the charge a notification tells of (not a replay of an ended one)."""
+        box, connector = notification.chargebox, notification.connector
+        current = reading.charges.get(connector)
+        if isinstance(notification, MetersNotification):
+            if current is not None:
+                self._told[(box, connector, current.id)] = now
+        elif isinstance(notification, StartNotification):
+            if notification.accepted and not rules.has_ended(
+                box, notification.transaction
+            ):
+                self._told[(box, connector, notification.transaction)] = now
+        elif notification.accepted:
+            transaction = notification.transaction
+            if transaction is None and current is not None:
+                transaction = current.id
+            key = (box, connector, transaction)
             self._told.setdefault(key, now)
             self._told_stopped.add(key)
-        else:
-            self._told[key] = now
 
     def missed(self, running: set[PushKey], now: datetime) -> str | None:
-        """Return what polling saw and no notification told past the grace, if any."""
+        """After a poll: return what no notification told, when they stop arriving."""
         missed: str | None = None
         for key in running - self._told.keys():
             if now - self._untold.setdefault(key, now) >= PUSH_GRACE:
@@ -441,4 +476,7 @@ class PushWatch:
         }
         self._told = {k: t for k, t in self._told.items() if now - t < _FORGET}
         self._told_stopped &= self._told.keys()
+        if missed is None or self._failing:
+            return None
+        self._failing = True
         return missed
