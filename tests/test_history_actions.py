@@ -946,7 +946,7 @@ async def test_target_errors(
         )
     # A chargebox removed from the loaded entry (its device not yet).
     device_id = _device_id(hass, entry, garage)
-    controllers = entry.runtime_data.controllers
+    controllers = entry.runtime_data.by_chargebox
     removed = dict(controllers)
     controllers.clear()
     with pytest.raises(ServiceValidationError) as err:

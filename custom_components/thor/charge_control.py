@@ -53,11 +53,13 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .coordinator import ThorDataUpdateCoordinator
 from .data import Notice, NoticeKind, ThorData
-from .errors import FailureKind, classify
+from .errors import FailureKind, classify, failure_of
 from .store import UNCONFIRMED_TAG_TTL, ChargeRecord, ThorChargeStore
 from .thor_api import (
+    ThorAlreadyInTransactionError,
     ThorClient,
     ThorError,
+    ThorInvalidConnectorError,
     ThorNotInTransactionError,
     ThorWrongTransactionError,
 )
@@ -81,13 +83,6 @@ CONFIRM_SLOW_INTERVAL: Final = 10.0
 """Seconds between reads after `CONFIRM_FAST_PERIOD`, until `CONFIRM_WINDOW` ends."""
 CONFIRM_WINDOW: Final = 120.0
 """Seconds a command may take to show up in running charges."""
-
-# Refusals that are the user's input or the connector's state, not a fault.
-_VALIDATION_KEYS: Final = frozenset(
-    {"invalid_connector", "already_charging", "not_charging"}
-)
-# After these Thor contradicted the last reading: read again.
-_STALE_KEYS: Final = frozenset({"already_charging", "not_charging"})
 
 
 class ChargeCommand(StrEnum):
@@ -300,7 +295,7 @@ class ThorChargeController:
                 return None
             self._check_online(connector)
             if pending is None and self.charging(connector):
-                raise self._error("already_charging", connector, validation=True)
+                raise self._refused(ThorAlreadyInTransactionError, connector)
             try:
                 id_tag = await self.client.start_charge(self.chargebox_id, connector)
             except ThorError as err:
@@ -349,7 +344,7 @@ class ThorChargeController:
                     validation=True,
                 )
             else:
-                raise self._error("not_charging", connector, validation=True)
+                raise self._refused(ThorNotInTransactionError, connector)
             try:
                 await self._async_send_stop(connector, id_tag, transaction)
             except ThorNotInTransactionError as err:
@@ -444,6 +439,25 @@ class ThorChargeController:
         """Return the chargebox name used in messages."""
         return self.coordinator.name_of(self.chargebox_id)
 
+    def _placeholders(self, connector: int) -> dict[str, str]:
+        """Return what every message about a connector of this chargebox names."""
+        return {
+            "chargebox": self._name(),
+            "chargebox_id": self.chargebox_id,
+            "connector": str(connector),
+            "count": str(
+                0
+                if (reading := self.reading) is None
+                else len(reading.chargebox.connectors)
+            ),
+        }
+
+    def _refused(
+        self, error_type: type[ThorError], connector: int
+    ) -> HomeAssistantError:
+        """Refuse what the last reading shows Thor would refuse, as Thor would."""
+        return failure_of(error_type).exception(self._placeholders(connector))
+
     def _error(
         self,
         key: str,
@@ -452,29 +466,19 @@ class ThorChargeController:
         validation: bool = False,
         **placeholders: str,
     ) -> HomeAssistantError:
-        """Build a translated error about a connector of this chargebox."""
+        """Build a translated error of this integration about a connector."""
         cls = ServiceValidationError if validation else HomeAssistantError
         return cls(
             translation_domain=DOMAIN,
             translation_key=key,
-            translation_placeholders={
-                "chargebox": self._name(),
-                "chargebox_id": self.chargebox_id,
-                "connector": str(connector),
-                "count": str(
-                    0
-                    if (reading := self.reading) is None
-                    else len(reading.chargebox.connectors)
-                ),
-                **placeholders,
-            },
+            translation_placeholders={**self._placeholders(connector), **placeholders},
         )
 
     def _check_connector(self, connector: int) -> None:
         """Refuse a connector the chargebox does not have, before allocating anything."""
         # The actions have already refused anything that is not a whole number.
         if not 1 <= connector <= len(self._current(connector).chargebox.connectors):
-            raise self._error("invalid_connector", connector, validation=True)
+            raise self._refused(ThorInvalidConnectorError, connector)
 
     def _check_online(self, connector: int) -> None:
         """Refuse a command an offline chargebox could not receive."""
@@ -488,7 +492,7 @@ class ThorChargeController:
         failure = classify(err)
         if failure.kind is FailureKind.AUTH:
             self.entry.async_start_reauth(self.hass)
-        if failure.key in _STALE_KEYS:
+        if failure.stale:
             self._read_soon(connector)
         if failure.retry_after is not None:
             # Automations (the solar blueprint) wait for the throttle instead of
@@ -506,12 +510,7 @@ class ThorChargeController:
             # Thor may have acted on the start before its answer was lost.
             self._start_unanswered(connector, failure.error)
             return self._error("start_unanswered", connector, error=failure.error)
-        return self._error(
-            failure.key,
-            connector,
-            validation=failure.key in _VALIDATION_KEYS,
-            **failure.placeholders,
-        )
+        return failure.exception(self._placeholders(connector))
 
     @callback
     def _start_unanswered(self, connector: int, error: str) -> None:

@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
 from .data import ThorAccountData, ThorData, chargebox_name
-from .errors import ACCOUNT_ISSUE_KEYS, MIN_RETRY_WAIT, FailureKind, classify
+from .errors import MIN_RETRY_WAIT, FailureKind, IssueScope, classify
 from .issues import ThorIssues
 from .observations import NotificationRules, PushWatch, charge_key
 from .thor_api import (
@@ -459,7 +459,7 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         """Return the Home Assistant exception for a failed poll."""
         failure = classify(err)
         self.issues.async_set(
-            None, failure.issue if failure.issue in ACCOUNT_ISSUE_KEYS else None
+            None, failure.issue if failure.scope is IssueScope.ACCOUNT else None
         )
         placeholders = {
             "chargebox": self.name_of(None),
