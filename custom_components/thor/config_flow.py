@@ -43,7 +43,7 @@ from .const import (
     account_title,
     base_url_from,
 )
-from .entries import async_get_backoff
+from .entries import async_get_backoff, chargebox_subentries
 from .errors import FailureKind, IssueScope, ThorFailure, classify
 from .push import PushUnavailableError, async_webhook_url
 from .thor_api import (
@@ -205,11 +205,7 @@ def _entry_settings(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _entry_chargebox_ids(entry: ConfigEntry) -> list[str]:
     """Return the ids of the chargeboxes of an account entry."""
-    return [
-        str(subentry.unique_id)
-        for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
-        if subentry.unique_id is not None
-    ]
+    return list(chargebox_subentries(entry))
 
 
 @callback

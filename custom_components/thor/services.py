@@ -30,8 +30,9 @@ from homeassistant.helpers import (
 from homeassistant.util import dt as dt_util
 
 from .charge_control import ThorChargeController
-from .const import DOMAIN, SUBENTRY_TYPE_CHARGEBOX
+from .const import DOMAIN
 from .data import ThorAccountData
+from .entries import chargebox_subentries
 from .errors import FailureContext, FailureKind, classify, failure_of
 from .runtime import ThorConfigEntry
 from .thor_api import (
@@ -162,10 +163,7 @@ def _entry_of_chargebox(
         (
             entry
             for entry in hass.config_entries.async_entries(DOMAIN)
-            if any(
-                subentry.unique_id == chargebox_id
-                for subentry in entry.get_subentries_of_type(SUBENTRY_TYPE_CHARGEBOX)
-            )
+            if chargebox_id in chargebox_subentries(entry)
         ),
         None,
     )
