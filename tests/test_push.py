@@ -33,6 +33,7 @@ from .conftest import (
     async_setup_entry,
     async_switch,
     entity_state,
+    notification,
     stored_id_tags,
 )
 
@@ -107,15 +108,12 @@ async def test_start_is_confirmed_by_the_notification(
     assert (
         await async_notify(
             client,
-            {
-                "type": "start",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 1,
-                "id": pending["id_tag"],
-                "transaction_id": pending["transaction"],
-                "mode": "api",
-            },
+            notification(
+                "start",
+                box,
+                id=pending["id_tag"],
+                transaction_id=pending["transaction"],
+            ),
         )
         == 200
     )
@@ -150,15 +148,9 @@ async def test_rejected_start_is_reverted_at_once(
     await async_switch(hass, SWITCH_1, on=True)
     assert entity_state(hass, SWITCH_1) == STATE_ON
     (pending,) = simulator.pending_starts()
-    body = {
-        "type": "start",
-        "accepted": False,
-        "chargebox": _box(simulator),
-        "connector": 1,
-        "id": pending["id_tag"],
-        "transaction_id": 0,
-        "mode": "api",
-    }
+    body = notification(
+        "start", _box(simulator), accepted=False, id=pending["id_tag"], transaction_id=0
+    )
     assert await async_notify(client, body) == 200
     assert await async_notify(client, body) == 200  # A duplicate changes nothing more.
     await hass.async_block_till_done()
@@ -184,15 +176,9 @@ async def test_app_start_becomes_stoppable(
     assert (
         await async_notify(
             client,
-            {
-                "type": "start",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 1,
-                "id": tag,
-                "transaction_id": transaction,
-                "mode": "remote",
-            },
+            notification(
+                "start", box, id=tag, transaction_id=transaction, mode="remote"
+            ),
         )
         == 200
     )
@@ -218,18 +204,17 @@ async def test_stop_and_meter_values(
     transaction = simulator.start_rfid_charge(box, 1, "04A1B2C3D4E5F6")
     await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
-    meters = {
-        "type": "meters",
-        "chargebox": box,
-        "connector": 1,
-        "idTag": "04A1B2C3D4E5F6",
-        "kwh": 1200,
-        "meters": [
+    meters = notification(
+        "meters",
+        box,
+        idTag="04A1B2C3D4E5F6",
+        kwh=1200,
+        meters=[
             {"measurand": "Power.Active.Import", "uom": "W", "phase": p, "value": 3680}
             for p in ("L1", "L2", "L3")
         ]
         + [{"measurand": "Current.Import", "uom": "A", "phase": "L2-N", "value": 16.0}],
-    }
+    )
     assert await async_notify(client, meters) == 200
     await hass.async_block_till_done()
     assert float(entity_state(hass, POWER_1)) == 11040
@@ -241,17 +226,14 @@ async def test_stop_and_meter_values(
     assert (
         await async_notify(
             client,
-            {
-                "type": "stop_transaction",
-                "accepted": True,
-                "unlocked": False,
-                "chargebox": box,
-                "connector": 1,
-                "idTag": "04A1B2C3D4E5F6",
-                "transaction_id": transaction,
-                "kwh": 5000,
-                "time": 600,
-            },
+            notification(
+                "stop",
+                box,
+                idTag="04A1B2C3D4E5F6",
+                transaction_id=transaction,
+                kwh=5000,
+                time=600,
+            ),
         )
         == 200
     )
@@ -268,7 +250,7 @@ async def test_stop_and_meter_values(
         "[]",
         json.dumps({"type": "start"}),
         json.dumps({"type": "unknown", "chargebox": "x", "connector": 1}),
-        json.dumps({"type": "meters", "chargebox": "x", "connector": "one"}),
+        json.dumps(notification("meters", "x", "one", meters=None)),
         b"\xff\xfe",
         "{" * 5000,
     ],
@@ -306,15 +288,7 @@ async def test_huge_and_foreign_bodies(
         assert (
             await async_notify(
                 client,
-                {
-                    "type": "start",
-                    "accepted": True,
-                    "chargebox": "someone-else",
-                    "connector": 1,
-                    "id": "tag",
-                    "transaction_id": 5,
-                    "mode": "api",
-                },
+                notification("start", "someone-else", id="tag", transaction_id=5),
             )
             == 200
         )
@@ -343,15 +317,9 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     assert (
         await async_notify(
             client,
-            {
-                "type": "start",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 2,
-                "id": "card",
-                "transaction_id": transaction,
-                "mode": "local",
-            },
+            notification(
+                "start", box, 2, id="card", transaction_id=transaction, mode="local"
+            ),
         )
         == 200
     )
@@ -359,16 +327,16 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     assert (
         await async_notify(
             client,
-            {
-                "type": "stop_transaction",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 2,
-                "idTag": "card",
-                "transaction_id": transaction,
-                "kwh": 0,
-                "time": 5,
-            },
+            notification(
+                "stop",
+                box,
+                2,
+                idTag="card",
+                transaction_id=transaction,
+                kwh=0,
+                time=5,
+                unlocked=None,
+            ),
         )
         == 200
     )
@@ -397,15 +365,9 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     assert (
         await async_notify(
             client,
-            {
-                "type": "start",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 2,
-                "id": "card",
-                "transaction_id": transaction,
-                "mode": "local",
-            },
+            notification(
+                "start", box, 2, id="card", transaction_id=transaction, mode="local"
+            ),
         )
         == 200
     )
@@ -567,24 +529,17 @@ async def test_notifications_that_change_nothing(
     transaction = simulator.start_rfid_charge(box, 1, "card")
     await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
-    stop = {
-        "type": "stop_transaction",
-        "chargebox": box,
-        "connector": 1,
-        "idTag": "card",
-        "kwh": 100,
-        "time": 60,
-    }
+    stop = notification("stop", box, idTag="card", kwh=100, time=60, unlocked=None)
     for body in (
         {**stop, "accepted": False, "unlocked": True, "idTag": "", "transaction_id": 0},
         {**stop, "accepted": True, "transaction_id": transaction - 1},
-        {
-            "type": "meters",
-            "chargebox": box,
-            "connector": 2,
-            "kwh": 5,
-            "meters": [{"measurand": "Power.Active.Import", "value": 7}],
-        },
+        notification(
+            "meters",
+            box,
+            2,
+            kwh=5,
+            meters=[{"measurand": "Power.Active.Import", "value": 7}],
+        ),
     ):
         assert await async_notify(client, body) == 200
     await hass.async_block_till_done()
@@ -607,15 +562,9 @@ async def test_a_missing_stop_notification_is_noticed(
     assert (
         await async_notify(
             client,
-            {
-                "type": "start",
-                "accepted": True,
-                "chargebox": box,
-                "connector": 1,
-                "id": "card",
-                "transaction_id": transaction,
-                "mode": "local",
-            },
+            notification(
+                "start", box, id="card", transaction_id=transaction, mode="local"
+            ),
         )
         == 200
     )
@@ -652,18 +601,16 @@ async def test_rejected_stop_is_reverted_at_once(
     assert (
         await async_notify(
             client,
-            {
-                "type": "stop_transaction",
-                "msg": "stop",
-                "accepted": False,
-                "unlocked": False,
-                "chargebox": box,
-                "connector": 1,
-                "idTag": "card",
-                "transaction_id": transaction,
-                "energy": 0,
-                "time": 0,
-            },
+            notification(
+                "stop",
+                box,
+                msg="stop",
+                accepted=False,
+                idTag="card",
+                transaction_id=transaction,
+                energy=0,
+                time=0,
+            ),
         )
         == 200
     )
@@ -719,15 +666,9 @@ async def test_replayed_start_changes_nothing(
     client = await hass_client_no_auth()
     box = _box(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
-    start = {
-        "type": "start",
-        "accepted": True,
-        "chargebox": box,
-        "connector": 1,
-        "id": "card",
-        "transaction_id": transaction,
-        "mode": "local",
-    }
+    start = notification(
+        "start", box, id="card", transaction_id=transaction, mode="local"
+    )
     assert await async_notify(client, start) == 200
     await async_next_idle_poll(hass, freezer)
     simulator.end_charge(box, 1)
