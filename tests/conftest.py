@@ -187,7 +187,10 @@ def chargebox_subentry(chargebox_id: str, title: str) -> ConfigSubentryData:
 
 
 def account_entry(
-    *chargeboxes: tuple[str, str], base_url: str | None = None, api_key: str = API_KEY
+    *chargeboxes: tuple[str, str],
+    base_url: str | None = None,
+    api_key: str = API_KEY,
+    options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
     """Return an account entry with a subentry per (chargebox id, title)."""
     data = {CONF_API_KEY: api_key, CONF_ENVIRONMENT: "production"}
@@ -198,6 +201,7 @@ def account_entry(
         title="Thor",
         version=2,
         data=data,
+        options=options or {},
         subentries_data=[chargebox_subentry(*box) for box in chargeboxes],
     )
 
@@ -327,27 +331,17 @@ async def snapshot_entities(
 WEBHOOK_ID = "thor-webhook-0123456789abcdef"
 
 
+PUSH_OPTIONS = {CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID}
+"""The options of an account entry with push switched on."""
+
+
 @pytest.fixture
 def push_entry(simulator: ThorSimulator) -> MockConfigEntry:
     """An account entry for the simulator's chargebox with push switched on."""
-    entry = account_entry(
-        (next(iter(simulator.chargeboxes)), "Garage"), base_url=simulator.base_url
-    )
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        version=entry.version,
-        data=dict(entry.data),
-        options={CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID},
-        subentries_data=[
-            {
-                "data": dict(subentry.data),
-                "subentry_type": subentry.subentry_type,
-                "title": subentry.title,
-                "unique_id": subentry.unique_id,
-            }
-            for subentry in entry.subentries.values()
-        ],
+    return account_entry(
+        (next(iter(simulator.chargeboxes)), "Garage"),
+        base_url=simulator.base_url,
+        options=PUSH_OPTIONS,
     )
 
 

@@ -24,6 +24,7 @@ from custom_components.thor.energy import session_signal
 from thor_simulator import ThorSimulator
 
 from .conftest import (
+    PUSH_OPTIONS,
     WEBHOOK_ID,
     account_entry,
     async_next_idle_poll,
@@ -315,22 +316,11 @@ async def test_a_notification_tells_only_its_chargebox(
     """Another chargebox's entities and listeners are not woken by a notification."""
     other = simulator.add_chargebox(alias="Shed", connectors=1).id
     box = _box(simulator)
-    entry = account_entry((box, "Garage"), (other, "Shed"), base_url=simulator.base_url)
-    entry = MockConfigEntry(
-        domain=entry.domain,
-        title=entry.title,
-        version=entry.version,
-        data=dict(entry.data),
-        options={CONF_PUSH: True, CONF_WEBHOOK_ID: WEBHOOK_ID},
-        subentries_data=[
-            {
-                "data": dict(subentry.data),
-                "subentry_type": subentry.subentry_type,
-                "title": subentry.title,
-                "unique_id": subentry.unique_id,
-            }
-            for subentry in entry.subentries.values()
-        ],
+    entry = account_entry(
+        (box, "Garage"),
+        (other, "Shed"),
+        base_url=simulator.base_url,
+        options=PUSH_OPTIONS,
     )
     await async_setup_entry(hass, entry)
     client = await hass_client_no_auth()

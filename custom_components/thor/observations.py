@@ -195,13 +195,7 @@ class NotificationRules:
             type=start.mode,
             payment=None,
         )
-        return _notified(
-            reading,
-            charges={**reading.charges, number: charge},
-            occupied=reading.chargebox.occupied_connectors | {number},
-            measurements=_without(reading.measurements, number),
-            notice=notice,
-        )
+        return _charge_changed(reading, number, charge, notice=notice)
 
     def _stop(
         self,
@@ -239,15 +233,7 @@ class NotificationRules:
                     stop.chargebox, current, connector, stop.energy, now
                 )
             ended[number] = replace(current, energy=energy)
-        charges = dict(reading.charges)
-        charges.pop(number, None)
-        return _notified(
-            reading,
-            charges=charges,
-            occupied=reading.chargebox.occupied_connectors - {number},
-            measurements=_without(reading.measurements, number),
-            ended=ended,
-        )
+        return _charge_changed(reading, number, None, ended=ended)
 
     def _meters(
         self,
@@ -360,9 +346,33 @@ def _measurement(
     return Measurement(power=power, currents=currents, time=now)
 
 
-def _without[T](values: Mapping[int, T], number: int) -> dict[int, T]:
-    """Return a mapping by connector without one connector."""
-    return {key: value for key, value in values.items() if key != number}
+def _charge_changed(
+    reading: ThorData,
+    number: int,
+    charge: RunningCharge | None,
+    *,
+    notice: Notice | None = None,
+    ended: dict[int, RunningCharge] | None = None,
+) -> ThorData:
+    """Return the reading with a new charge on a connector, or none.
+
+    The connector's meter values belonged to the charge before: they go.
+    """
+    charges = {key: value for key, value in reading.charges.items() if key != number}
+    occupied = reading.chargebox.occupied_connectors - {number}
+    if charge is not None:
+        charges[number] = charge
+        occupied |= {number}
+    return _notified(
+        reading,
+        charges=charges,
+        occupied=occupied,
+        measurements={
+            key: value for key, value in reading.measurements.items() if key != number
+        },
+        notice=notice,
+        ended=ended,
+    )
 
 
 def _notified(
