@@ -390,10 +390,13 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         data: ThorAccountData | None = self.data
         if data is None:
             return
+        shown = data.get(chargebox_id)
         self.data = ThorAccountData(
             chargeboxes={**data.chargeboxes, chargebox_id: reading}
         )
-        self.update_interval = self._interval(self.data)
+        if shown is None or shown.any_occupied != reading.any_occupied:
+            # Only a connector becoming busy or free changes the pace of polls.
+            self.update_interval = self._interval(self.data)
         self.async_update_chargebox(chargebox_id)
 
     # ---------------------------------------------------------- notifications
