@@ -366,7 +366,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     assert _kwh(hass, "sensor.garage_energy_delivered") == 1.0
 
     # Thor lists it as finished with 6 kWh while the running list still shows it.
-    mock_thor_client.finished_charges.return_value = [
+    mock_thor_client.finished_charges_between.return_value = [
         FinishedCharge(
             id=77,
             chargebox=box.id,

@@ -110,8 +110,9 @@ def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]
 
 @pytest.fixture
 def idle_client(mock_thor_client: MagicMock) -> MagicMock:
-    """The mocked client with nothing running."""
+    """The mocked client with nothing running, nor finished."""
     _charging(mock_thor_client, [])
+    mock_thor_client.finished_charges_between.return_value = []
     return mock_thor_client
 
 
@@ -188,7 +189,7 @@ async def test_charges_without_a_transaction_number(
     _charging(idle_client, [_running(started, 3000, charge_id=None)])
     await async_poll(hass, freezer, 31)
     assert _kwh(hass, TOTAL) == 3.0
-    idle_client.finished_charges.return_value = [
+    idle_client.finished_charges_between.return_value = [
         _finished(started, dt_util.utcnow(), 3500, charge_id=None)
     ]
     _charging(idle_client, [])
@@ -219,14 +220,16 @@ async def test_thor_late_with_the_finished_record(
     _charging(idle_client, [_running(started, 4000, kind="local")])
     await async_poll(hass, freezer, 31)
     _charging(idle_client, [])
-    idle_client.finished_charges.side_effect = ThorServerError("Thor answered 500")
+    idle_client.finished_charges_between.side_effect = ThorServerError(
+        "Thor answered 500"
+    )
     await async_poll(hass, freezer, 31)
     assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
-    reads = idle_client.finished_charges.call_count
+    reads = idle_client.finished_charges_between.call_count
     await async_poll(hass, freezer, 30)  # Not before a minute has passed.
-    assert idle_client.finished_charges.call_count == reads
-    idle_client.finished_charges.side_effect = None
-    idle_client.finished_charges.return_value = []
+    assert idle_client.finished_charges_between.call_count == reads
+    idle_client.finished_charges_between.side_effect = None
+    idle_client.finished_charges_between.return_value = []
     for _ in range(int(SETTLE_TIMEOUT.total_seconds() // 60) + 1):
         await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, LAST_ENERGY_1) == 4.0
@@ -237,12 +240,12 @@ async def test_thor_late_with_the_finished_record(
     ]
     assert events[-1].energy == 4.0
     # No more reads for it until the daily reconciliation.
-    reads = idle_client.finished_charges.call_count
+    reads = idle_client.finished_charges_between.call_count
     await async_next_idle_poll(hass, freezer)
-    assert idle_client.finished_charges.call_count == reads
+    assert idle_client.finished_charges_between.call_count == reads
 
     ended = dt_util.utcnow() - timedelta(minutes=5)
-    idle_client.finished_charges.return_value = [
+    idle_client.finished_charges_between.return_value = [
         _finished(
             started,
             ended,
@@ -277,7 +280,7 @@ async def test_old_charges_are_forgotten(
     """Settled charges are remembered only while a history read could list them."""
     await async_setup_entry(hass, mock_config_entry)
     started = dt_util.utcnow() + timedelta(minutes=1)
-    idle_client.finished_charges.return_value = [
+    idle_client.finished_charges_between.return_value = [
         _finished(started, started + timedelta(hours=1), 5000, kind="remote")
     ]
     await async_poll(hass, freezer, 2 * 3600)
@@ -311,7 +314,7 @@ async def test_a_new_way_to_start_is_shown_as_is(
     """A charge type Thor adds later is a state of its own, not an error."""
     await async_setup_entry(hass, mock_config_entry)
     started = dt_util.utcnow() + timedelta(seconds=1)
-    idle_client.finished_charges.return_value = [
+    idle_client.finished_charges_between.return_value = [
         _finished(started, started + timedelta(minutes=30), 2000, kind="Voucher")
     ]
     await async_poll(hass, freezer, 24 * 3600)

@@ -230,9 +230,6 @@ class ThorPush:
             if not notification.accepted:
                 controller.async_push_rejected(connector, start=True)
                 return
-            if runtime.energy.has_ended(box, notification.transaction):
-                LOGGER.debug("Ignoring a start notification of a charge that ended")
-                return  # Replayed, or arriving after its stop.
             self._told[(box, connector, notification.transaction)] = dt_util.utcnow()
             if current is not None and current.id == notification.transaction:
                 charge = current
@@ -277,8 +274,6 @@ class ThorPush:
                 and current.id != notification.transaction
             ):
                 return  # A stop of an older charge, replayed late.
-            if current is not None and notification.energy:
-                runtime.energy.push_energy(box, current, notification.energy)
             coordinator.async_push_charge(box, connector, None)
         elif isinstance(notification, MetersNotification):
             if current is not None:
@@ -291,7 +286,6 @@ class ThorPush:
                 coordinator.async_push_charge(
                     box, connector, replace(current, energy=notification.energy)
                 )
-            runtime.energy.push_meters(box, connector, notification)
 
     # --------------------------------------------------------------- health
 
