@@ -14,14 +14,17 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.thor.data import Measurement, ThorAccountData
 from custom_components.thor.energy import (
     SETTLE_TIMEOUT,
     STORAGE_VERSION,
     SessionEvent,
     SessionEventType,
+    energy_signal,
     session_signal,
     storage_key,
 )
+from custom_components.thor.power import MEASURED_VALID
 from custom_components.thor.thor_api import (
     FinishedCharge,
     FinishedChargePayment,
@@ -31,6 +34,7 @@ from custom_components.thor.thor_api import (
 
 from .conftest import (
     CHARGEBOX_ID,
+    account_entry,
     async_next_idle_poll,
     async_poll,
     async_setup_entry,
@@ -42,6 +46,8 @@ TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
 LAST_ENERGY_1 = "sensor.garage_connector_1_last_session_energy"
 LAST_COST_1 = "sensor.garage_connector_1_last_session_cost"
 LAST_BY_1 = "sensor.garage_connector_1_last_session_started_by"
+POWER_1 = "sensor.garage_connector_1_charging_power_estimated"
+CURRENT_L2 = "sensor.garage_connector_1_current_l2"
 
 
 def _kwh(hass: HomeAssistant, entity_id: str) -> float:
@@ -93,6 +99,20 @@ def _charging(client: MagicMock, charges: list[RunningCharge]) -> None:
     occupied = frozenset({1}) if charges else frozenset()
     client.list_chargeboxes.return_value = [replace(box, occupied_connectors=occupied)]
     client.running_charges.return_value = charges
+
+
+async def _notify(hass: HomeAssistant, entry: MockConfigEntry, **changes: Any) -> None:
+    """Show a reading a notification made: the last one, with `changes`.
+
+    As the coordinator does for Thor's notifications (meter values, a stop).
+    """
+    coordinator = entry.runtime_data.coordinator
+    data: ThorAccountData = coordinator.data
+    reading = replace(data.chargeboxes[CHARGEBOX_ID], polled=False, **changes)
+    coordinator.async_set_updated_data(
+        ThorAccountData(chargeboxes={**data.chargeboxes, CHARGEBOX_ID: reading})
+    )
+    await hass.async_block_till_done()
 
 
 def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
@@ -322,3 +342,110 @@ async def test_a_new_way_to_start_is_shown_as_is(
     assert state is not None
     assert state.state == "voucher"
     assert "voucher" in state.attributes["options"]
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_meter_values_are_the_power_and_currents_while_recent(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Thor's meter values in a reading are shown; once old, the estimate again."""
+    await async_setup_entry(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000)])
+    await async_next_idle_poll(hass, freezer)
+    _charging(idle_client, [_running(started, 1100)])
+    await async_poll(hass, freezer, 36)
+    assert _kwh(hass, POWER_1) == 10000  # 100 Wh in 36 s
+    assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
+
+    measured = Measurement(
+        power=11040.04, currents={"L1": 16.0, "L2": 15.9}, time=dt_util.utcnow()
+    )
+    await _notify(hass, mock_config_entry, measurements={1: measured})
+    assert _kwh(hass, POWER_1) == 11040.0
+    assert _kwh(hass, CURRENT_L2) == 15.9
+
+    freezer.tick(MEASURED_VALID)
+    await _notify(
+        hass,
+        mock_config_entry,
+        charges={1: _running(started, 1100 + 1000 / 3)},  # 10 kW for 2 minutes
+        measurements={1: measured},
+    )
+    assert _kwh(hass, POWER_1) == 10000
+    assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
+
+
+async def test_a_stop_notification_counts_the_last_energy(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The energy a stop gives counts at once, for a charge seen or not seen running."""
+    await async_setup_entry(hass, mock_config_entry)
+    events = _sessions(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000)])
+    await async_next_idle_poll(hass, freezer)
+    assert _kwh(hass, TOTAL) == 1.0
+
+    box = idle_client.list_chargeboxes.return_value[0]
+    free = replace(box, occupied_connectors=frozenset())
+    await _notify(
+        hass,
+        mock_config_entry,
+        chargebox=free,
+        charges={},
+        ended={1: _running(started, 3400)},
+    )
+    assert _kwh(hass, TOTAL) == 3.4
+    assert _kwh(hass, POWER_1) == 0
+
+    # Began and ended between two readings: known from its stop only.
+    later = dt_util.utcnow()
+    await _notify(hass, mock_config_entry, ended={1: _running(later, 800, charge_id=8)})
+    assert _kwh(hass, TOTAL) == 4.2
+    assert [(e.type, e.transaction) for e in events][-1] == (
+        SessionEventType.CHARGING_STARTED,
+        8,
+    )
+
+
+async def test_a_change_signals_its_chargebox_only(
+    hass: HomeAssistant, idle_client: MagicMock, freezer: FrozenDateTimeFactory
+) -> None:
+    """A charge on one chargebox makes only that chargebox's meter sensors look."""
+    other = "Xq7Tq0mP2sLr9vBn"
+    (box,) = idle_client.list_chargeboxes.return_value
+    carport = replace(box, id=other, alias="Carport")
+    idle_client.list_chargeboxes.return_value = [box, carport]
+    entry = await async_setup_entry(
+        hass, account_entry((CHARGEBOX_ID, "Garage"), (other, "Carport"))
+    )
+    signals: dict[str, int] = {CHARGEBOX_ID: 0, other: 0}
+
+    def _listen(chargebox_id: str) -> None:
+        @callback
+        def _count() -> None:
+            signals[chargebox_id] += 1
+
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                hass, energy_signal(entry.entry_id, chargebox_id), _count
+            )
+        )
+
+    _listen(CHARGEBOX_ID)
+    _listen(other)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000)])
+    idle_client.list_chargeboxes.return_value.append(carport)
+    await async_next_idle_poll(hass, freezer)
+    assert _kwh(hass, TOTAL) == 1.0
+    assert _kwh(hass, "sensor.carport_energy_delivered") == 0
+    assert signals[CHARGEBOX_ID] > 0
+    assert signals[other] == 0
