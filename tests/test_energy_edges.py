@@ -449,3 +449,37 @@ async def test_a_change_signals_its_chargebox_only(
     assert _kwh(hass, "sensor.carport_energy_delivered") == 0
     assert signals[CHARGEBOX_ID] > 0
     assert signals[other] == 0
+
+
+@pytest.mark.parametrize("ids", [(7, None), (None, 7)])
+async def test_a_charge_listed_without_its_transaction_counts_once(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    ids: tuple[int | None, int | None],
+) -> None:
+    """One list gives the transaction, the other not: known by its start, once."""
+    running_id, finished_id = ids
+    await async_setup_entry(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000, charge_id=running_id)])
+    await async_next_idle_poll(hass, freezer)
+    _charging(idle_client, [_running(started, 1700, charge_id=running_id)])
+    await async_poll(hass, freezer, 31)
+    assert _kwh(hass, TOTAL) == 1.7
+
+    idle_client.finished_charges_between.return_value = [
+        _finished(started, dt_util.utcnow(), 1874, charge_id=finished_id)
+    ]
+    _charging(idle_client, [])
+    await async_poll(hass, freezer, 31)
+    assert _kwh(hass, TOTAL) == 1.874
+    assert _kwh(hass, LAST_ENERGY_1) == 1.874
+
+    # Every later read lists it again: the daily reconciliation, a restart.
+    await async_poll(hass, freezer, 24 * 3600)
+    await hass.config_entries.async_reload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _kwh(hass, TOTAL) == 1.874
+    assert _kwh(hass, LAST_ENERGY_1) == 1.874

@@ -118,3 +118,19 @@ def test_a_charge_without_transaction_or_start_is_not_counted() -> None:
     assert charge_key(_finished(id=None, date_started=None)) is None
     assert meter.settle(_finished(id=None, date_started=None)) is None
     assert meter.total == 0
+
+
+def test_an_older_charge_without_transaction_leaves_the_last_session() -> None:
+    """Two charges without transaction are told apart by their start."""
+    meter = _meter()
+    newer = _finished(id=None, date_started=NOW - timedelta(minutes=30))
+    older = _finished(
+        id=None,
+        date_started=NOW - timedelta(hours=3),
+        date_finished=NOW - timedelta(hours=2),
+        energy=900.0,
+    )
+    assert meter.settle(newer) is not None
+    assert meter.settle(older) is not None
+    assert meter.last[1].started == newer.date_started
+    assert meter.total == 5900.0

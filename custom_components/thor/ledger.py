@@ -46,6 +46,26 @@ def _millis(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def same_charge(
+    transaction: int | None,
+    started: datetime | None,
+    other_transaction: int | None,
+    other_started: datetime | None,
+) -> bool:
+    """Return whether two records of one connector are the same charge.
+
+    By transaction when both have one; else by start time: Thor leaves the
+    transaction out of some records, running or finished.
+    """
+    if transaction is not None and other_transaction is not None:
+        return transaction == other_transaction
+    return (
+        started is not None
+        and other_started is not None
+        and _millis(started) == _millis(other_started)
+    )
+
+
 def local_date(value: datetime) -> date:
     """Return the local day of a time (the days of Thor's finished-charges reads)."""
     return dt_util.as_local(value).date()
@@ -153,6 +173,12 @@ class TrackedCharge:
     reported: bool = False
     """True once its end was announced (or it was only ever history)."""
 
+    def is_charge(self, charge: RunningCharge | FinishedCharge) -> bool:
+        """Return whether a record of Thor's is this charge."""
+        return charge.connector == self.connector and same_charge(
+            self.transaction, self.started, charge.id, charge.date_started
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Return the charge as stored."""
         return {
@@ -212,9 +238,15 @@ class ChargeboxMeter:
         return self.reconciled - timedelta(days=KEEP_DAYS)
 
     def find(self, charge: RunningCharge | FinishedCharge) -> TrackedCharge | None:
-        """Return the tracked charge a record of Thor's is, if any."""
+        """Return the tracked charge a record of Thor's is, if any.
+
+        Stored under the record's key, or under the other key of the same charge
+        when only one of the lists gave its transaction.
+        """
         key = charge_key(charge)
-        return None if key is None else self.charges.get(key)
+        if key is not None and (tracked := self.charges.get(key)) is not None:
+            return tracked
+        return next((t for t in self.charges.values() if t.is_charge(charge)), None)
 
     def track(self, charge: RunningCharge) -> tuple[TrackedCharge, bool] | None:
         """Return the tracked charge of a running one, tracking it if new.
@@ -321,7 +353,12 @@ class ChargeboxMeter:
         current = self.last.get(tracked.connector)
         if (
             current is None
-            or current.transaction == session.transaction
+            or same_charge(
+                current.transaction,
+                current.started,
+                session.transaction,
+                session.started,
+            )
             or (current.ended or _EPOCH) <= (session.ended or _EPOCH)
         ):
             self.last[tracked.connector] = session
