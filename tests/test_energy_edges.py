@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.thor.data import Measurement, ThorAccountData
 from custom_components.thor.energy import (
-    SETTLE_TIMEOUT,
     STORAGE_VERSION,
     SessionEvent,
     SessionEventType,
@@ -24,6 +23,7 @@ from custom_components.thor.energy import (
     session_signal,
     storage_key,
 )
+from custom_components.thor.ledger import SETTLE_WINDOW
 from custom_components.thor.power import MEASURED_VALID
 from custom_components.thor.thor_api import (
     FinishedCharge,
@@ -46,6 +46,7 @@ TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
 LAST_ENERGY_1 = "sensor.garage_connector_1_last_session_energy"
 LAST_COST_1 = "sensor.garage_connector_1_last_session_cost"
 LAST_BY_1 = "sensor.garage_connector_1_last_session_started_by"
+LAST_END_1 = "sensor.garage_connector_1_last_session_end"
 POWER_1 = "sensor.garage_connector_1_charging_power_estimated"
 CURRENT_L2 = "sensor.garage_connector_1_current_l2"
 
@@ -91,6 +92,16 @@ def _finished(
         type=kind,
         payment=payment,
     )
+
+
+_CHF = FinishedChargePayment(
+    currency="chf",
+    start=0,
+    method="stripe",
+    price=2.5,
+    success=True,
+    transaction="pi_x",
+)
 
 
 def _charging(client: MagicMock, charges: list[RunningCharge]) -> None:
@@ -231,7 +242,7 @@ async def test_thor_late_with_the_finished_record(
     idle_client: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Reported as last seen after 10 minutes; the daily read adds what was missing."""
+    """Shown as last seen at once; the daily read adds what was missing."""
     await async_setup_entry(hass, mock_config_entry)
     events = _sessions(hass, mock_config_entry)
     started = dt_util.utcnow()
@@ -244,14 +255,6 @@ async def test_thor_late_with_the_finished_record(
         "Thor answered 500"
     )
     await async_poll(hass, freezer, 31)
-    assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
-    reads = idle_client.finished_charges_between.call_count
-    await async_poll(hass, freezer, 30)  # Not before a minute has passed.
-    assert idle_client.finished_charges_between.call_count == reads
-    idle_client.finished_charges_between.side_effect = None
-    idle_client.finished_charges_between.return_value = []
-    for _ in range(int(SETTLE_TIMEOUT.total_seconds() // 60) + 1):
-        await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, LAST_ENERGY_1) == 4.0
     assert entity_state(hass, LAST_BY_1) == "local"
     assert [e.type for e in events] == [
@@ -259,10 +262,21 @@ async def test_thor_late_with_the_finished_record(
         SessionEventType.CHARGING_STOPPED,
     ]
     assert events[-1].energy == 4.0
-    # No more reads for it until the daily reconciliation.
+    reads = idle_client.finished_charges_between.call_count
+    await async_poll(hass, freezer, 30)  # Not before a minute has passed.
+    assert idle_client.finished_charges_between.call_count == reads
+    idle_client.finished_charges_between.side_effect = None
+    idle_client.finished_charges_between.return_value = []
+    minutes = int(SETTLE_WINDOW.total_seconds() // 60)
+    for _ in range(minutes + 1):
+        await async_next_idle_poll(hass, freezer)
+    # Read about once a minute while it is awaited, then no more until the daily
+    # reconciliation.
+    assert reads < idle_client.finished_charges_between.call_count <= reads + minutes
     reads = idle_client.finished_charges_between.call_count
     await async_next_idle_poll(hass, freezer)
     assert idle_client.finished_charges_between.call_count == reads
+    assert _kwh(hass, LAST_ENERGY_1) == 4.0
 
     ended = dt_util.utcnow() - timedelta(minutes=5)
     idle_client.finished_charges_between.return_value = [
@@ -409,10 +423,10 @@ async def test_a_stop_notification_counts_the_last_energy(
     later = dt_util.utcnow()
     await _notify(hass, mock_config_entry, ended={1: _running(later, 800, charge_id=8)})
     assert _kwh(hass, TOTAL) == 4.2
-    assert [(e.type, e.transaction) for e in events][-1] == (
-        SessionEventType.CHARGING_STARTED,
-        8,
-    )
+    assert [(e.type, e.transaction) for e in events][-2:] == [
+        (SessionEventType.CHARGING_STARTED, 8),
+        (SessionEventType.CHARGING_STOPPED, 8),
+    ]
 
 
 async def test_a_change_signals_its_chargebox_only(
@@ -483,3 +497,110 @@ async def test_a_charge_listed_without_its_transaction_counts_once(
     await hass.async_block_till_done()
     assert _kwh(hass, TOTAL) == 1.874
     assert _kwh(hass, LAST_ENERGY_1) == 1.874
+
+
+async def test_a_stop_ends_the_session_at_once(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A reading ending a charge fires `charging_stopped` and shows the session."""
+    await async_setup_entry(hass, mock_config_entry)
+    events = _sessions(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000, kind="local")])
+    await async_next_idle_poll(hass, freezer)
+    box = idle_client.list_chargeboxes.return_value[0]
+    _charging(idle_client, [])
+    await _notify(
+        hass,
+        mock_config_entry,
+        chargebox=replace(box, occupied_connectors=frozenset()),
+        charges={},
+        ended={1: _running(started, 4200, kind="local")},
+    )
+    assert [e.type for e in events] == [
+        SessionEventType.CHARGING_STARTED,
+        SessionEventType.CHARGING_STOPPED,
+    ]
+    assert events[-1].energy == 4.2
+    assert _kwh(hass, LAST_ENERGY_1) == 4.2
+    assert entity_state(hass, LAST_BY_1) == "local"
+
+    # Thor lists it a little later, with what it cost.
+    idle_client.finished_charges_between.return_value = [
+        _finished(started, dt_util.utcnow(), 4250, kind="local", payment=_CHF)
+    ]
+    await async_next_idle_poll(hass, freezer)
+    assert _kwh(hass, LAST_ENERGY_1) == 4.25
+    assert _kwh(hass, TOTAL) == 4.25
+    assert float(entity_state(hass, LAST_COST_1)) == 2.5
+    assert len(events) == 2
+    reads = idle_client.finished_charges_between.await_count
+    for _ in range(3):
+        await async_next_idle_poll(hass, freezer)
+    assert idle_client.finished_charges_between.await_count == reads
+
+
+async def test_a_stop_after_the_poll_that_saw_the_end(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop arriving after a poll ended the charge adds its energy, once."""
+    await async_setup_entry(hass, mock_config_entry)
+    events = _sessions(hass, mock_config_entry)
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 1000)])
+    await async_next_idle_poll(hass, freezer)
+    _charging(idle_client, [])
+    await async_poll(hass, freezer, 31)
+    assert _kwh(hass, LAST_ENERGY_1) == 1.0
+    await _notify(hass, mock_config_entry, ended={1: _running(started, 1300)})
+    assert _kwh(hass, TOTAL) == 1.3
+    assert _kwh(hass, LAST_ENERGY_1) == 1.3
+    assert [e.type for e in events] == [
+        SessionEventType.CHARGING_STARTED,
+        SessionEventType.CHARGING_STOPPED,
+    ]
+
+
+async def test_an_end_stored_unannounced_is_shown(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A charge an earlier release saw end, not yet announced, is shown at once."""
+    ended = (dt_util.utcnow() - timedelta(minutes=3)).replace(microsecond=0)
+    started = ended - timedelta(hours=1)
+    hass_storage[storage_key(mock_config_entry.entry_id)] = {
+        "version": STORAGE_VERSION,
+        "key": storage_key(mock_config_entry.entry_id),
+        "data": {
+            "chargeboxes": {
+                CHARGEBOX_ID: {
+                    "created": (started - timedelta(days=1)).isoformat(),
+                    "reconciled": dt_util.now().date().isoformat(),
+                    "totals": {"1": 2500},
+                    "charges": {
+                        "t5": {
+                            "connector": 1,
+                            "transaction": 5,
+                            "started": started.isoformat(),
+                            "counted": 2500,
+                            "ended": ended.isoformat(),
+                            "settled": False,
+                            "reported": False,
+                        }
+                    },
+                }
+            }
+        },
+    }
+    await async_setup_entry(hass, mock_config_entry)
+    assert _kwh(hass, LAST_ENERGY_1) == 2.5
+    assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == ended
+    assert _kwh(hass, TOTAL) == 2.5

@@ -5,7 +5,7 @@ The tracker follows the coordinator's readings, counts every charge into the led
 events and stores the ledger. Sensors and intents ask it through its query methods.
 """
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -13,8 +13,9 @@ from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -22,7 +23,6 @@ from .const import DOMAIN, LOGGER
 from .coordinator import ThorDataUpdateCoordinator
 from .data import ThorAccountData, ThorData
 from .ledger import (
-    SETTLE_TIMEOUT,
     ChargeboxMeter,
     LastSession,
     TrackedCharge,
@@ -82,7 +82,8 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10
 """Seconds a change waits before it is written (a burst of readings is one write)."""
 FINISHED_RETRY: Final = timedelta(seconds=60)
-"""Least time between two reads of the finished charges while a charge's end waits."""
+"""Least time between two reads of the finished charges while an ended charge's
+record is awaited (`SETTLE_WINDOW`)."""
 RECONCILE_RETRY: Final = timedelta(minutes=15)
 """Wait before a failed reconciliation is tried again."""
 RECONCILE_AFTER_MIDNIGHT: Final = timedelta(minutes=15)
@@ -107,8 +108,11 @@ async def async_remove_energy(hass: HomeAssistant, entry_id: str) -> None:
 class ThorEnergyTracker:
     """Counts the energy of every charge of an account's chargeboxes exactly once.
 
-    Running charges are counted as they grow; when one ends, Thor's finished record
-    (read once for the whole account) adds what the last reading missed. Charges that
+    Running charges are counted as they grow. A charge ends when a reading shows it
+    over (a stop notification, a confirmation read, a poll): `charging_stopped` goes
+    out then, with what is counted; Thor's finished record, read for the whole account
+    soon after and about once a minute until it comes, adds what the last reading
+    missed and completes the last session (energy, cost). Charges that
     began and ended while Home Assistant was stopped are found by reading the finished
     charges from the last reconciled day to today, at start-up and once a day. Each
     charge is known by its transaction: what was counted of it is stored, so no read,
@@ -138,9 +142,13 @@ class ThorEnergyTracker:
         )
         self._changed_boxes: set[str] = set()
         """Chargeboxes whose meter changed since it was last stored and shown."""
-        self._reading_finished = False
-        self._last_finished_read: datetime | None = None
-        self._reconciling = False
+        self._reading = False
+        """A read of the finished charges is under way (one at a time)."""
+        self._last_read = -FINISHED_RETRY.total_seconds()
+        """When the last read of the finished charges started (event loop time)."""
+        self._timer: CALLBACK_TYPE | None = None
+        """The next read for the awaited finished records."""
+        self._closed = False
         self._next_reconcile = _EPOCH
         """When a reading starts the next reconciliation; the first one starts one."""
 
@@ -171,6 +179,15 @@ class ThorEnergyTracker:
                 )
             )
         self.entry.async_on_unload(self.async_flush)
+        self.entry.async_on_unload(self._close)
+
+    @callback
+    def _close(self) -> None:
+        """Start no more reads (one under way still ends)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
 
     @callback
     def async_start(self) -> None:
@@ -273,16 +290,14 @@ class ThorEnergyTracker:
             return
         meter = self._meters[chargebox_id]
         now = dt_util.utcnow()
-        for charge in reading.charges.values():
-            self._see_running(chargebox_id, meter, charge)
         for charge in reading.ended.values():
             # A stop notification: its energy is the charge's last.
             tracked = self._see_running(chargebox_id, meter, charge)
             if tracked is not None and tracked.ended is None and not tracked.settled:
-                tracked.ended = now
-                self._touch(chargebox_id)
+                self._end(chargebox_id, meter, tracked, now)
+        for charge in reading.charges.values():
+            self._see_running(chargebox_id, meter, charge)
         self._see_ended(chargebox_id, meter, reading, now)
-        self._report_overdue(chargebox_id, meter, now)
         if (
             self._power[chargebox_id].update(reading, now)
             and chargebox_id not in self._changed_boxes
@@ -291,8 +306,8 @@ class ThorEnergyTracker:
         self._commit()
         if now >= self._next_reconcile:
             self._start_reconcile()
-        elif any(now - c.ended < SETTLE_TIMEOUT for c in meter.unsettled() if c.ended):
-            self._read_finished_soon(now)
+        elif meter.waiting(now):
+            self._read_finished_soon()
 
     def _see_running(
         self, chargebox_id: str, meter: ChargeboxMeter, charge: RunningCharge
@@ -316,8 +331,8 @@ class ThorEnergyTracker:
                     started_by=tracked.started_by,
                 )
             )
-        elif tracked.ended is not None and not tracked.reported:
-            tracked.ended = None  # A reading that had left it out.
+        # An ended charge a later reading still lists (Thor's running charges lag
+        # behind its stop) stays ended; what it shows beyond is counted all the same.
         if meter.count(tracked, charge.energy):
             self._touch(chargebox_id)
         return tracked
@@ -329,91 +344,97 @@ class ThorEnergyTracker:
         reading: ThorData,
         now: datetime,
     ) -> None:
-        """Note the charges a reading shows over: free connector, or another charge."""
-        for tracked in meter.charges.values():
-            if tracked.ended is not None or tracked.settled:
+        """End the charges a reading shows over: free connector, or another charge."""
+        for tracked in list(meter.charges.values()):
+            if tracked.settled:
+                continue
+            if tracked.ended is not None:
+                if not tracked.reported:  # Stored by a release that announced later.
+                    self._end(chargebox_id, meter, tracked, tracked.ended)
                 continue
             current = reading.charges.get(tracked.connector)
             if current is not None and meter.find(current) is tracked:
                 continue
             if current is None and reading.is_occupied(tracked.connector):
                 continue  # Occupied, charges not read: nothing is known yet.
-            tracked.ended = now
-            self._touch(chargebox_id)
+            self._end(chargebox_id, meter, tracked, now)
 
-    def _report_overdue(
-        self, chargebox_id: str, meter: ChargeboxMeter, now: datetime
+    @callback
+    def _end(
+        self,
+        chargebox_id: str,
+        meter: ChargeboxMeter,
+        tracked: TrackedCharge,
+        when: datetime,
     ) -> None:
-        """Report as last seen the ended charges Thor has not listed as finished."""
-        for tracked in meter.charges.values():
-            if (
-                tracked.ended is not None
-                and not tracked.reported
-                and now - tracked.ended >= SETTLE_TIMEOUT
-            ):
-                LOGGER.debug(
-                    "Thor does not list charge %s of %s as finished; reporting it "
-                    "as last seen",
-                    tracked.transaction,
-                    chargebox_id,
-                )
-                self._announce_end(
-                    chargebox_id, tracked, meter.end(tracked, tracked.ended)
-                )
-                self._touch(chargebox_id)
+        """End a charge with what is counted of it and announce it."""
+        self._announce_end(chargebox_id, tracked, meter.end(tracked, when))
+        self._touch(chargebox_id)
 
     # ------------------------------------------------------- finished charges
 
     @callback
-    def _read_finished_soon(self, now: datetime) -> None:
-        """Read the finished charges, at most once a minute, for charges that ended."""
-        if (
-            self._reading_finished
-            or self._reconciling
-            or (
-                self._last_finished_read is not None
-                and now - self._last_finished_read < FINISHED_RETRY
-            )
-        ):
-            return
-        if self.client.backoff.remaining() > 0:
-            return
-        self._reading_finished = True
-        self._last_finished_read = now
-        self.entry.async_create_task(
-            self.hass, self._async_read_finished(), f"{DOMAIN} read finished charges"
-        )
+    def _read_finished_soon(self) -> None:
+        """Read the finished charges soon, for the charges whose record is awaited.
 
-    async def _async_read_finished(self) -> None:
-        """Read the finished charges since the day before the oldest waiting end."""
-        try:
-            ends = [
-                charge.ended
-                for meter in self._meters.values()
-                for charge in meter.unsettled()
-                if charge.ended is not None
-            ]
-            if not ends:
-                return
-            first = local_date(min(ends)) - timedelta(days=1)
-            try:
-                await self._async_read_range(first)
-            except ThorError as err:
-                LOGGER.debug("Reading the finished charges failed: %s", err)
-        finally:
-            self._reading_finished = False
+        On a timer of its own: polls may be minutes apart while notifications
+        arrive. At most once a `FINISHED_RETRY`, never while Thor asked for silence.
+        """
+        if self._reading or self._timer is not None or self._closed:
+            return
+        wait = max(
+            self._last_read + FINISHED_RETRY.total_seconds() - self.hass.loop.time(),
+            self.client.backoff.remaining(),
+        )
+        if wait > 0:
+            self._timer = async_call_later(self.hass, wait, self._on_timer)
+            return
+        self._start_read(self._async_read_awaited(), "read finished charges")
 
     @callback
-    def _start_reconcile(self) -> None:
-        """Start a reconciliation, unless one is under way."""
-        if self._reconciling:
-            return
-        self._reconciling = True
+    def _on_timer(self, _now: datetime) -> None:
+        self._timer = None
+        if self._awaited():
+            self._read_finished_soon()
+
+    def _awaited(self) -> list[datetime]:
+        """Return when the charges whose finished record is awaited ended."""
+        now = dt_util.utcnow()
+        return [end for meter in self._meters.values() for end in meter.waiting(now)]
+
+    @callback
+    def _start_read(self, read: Coroutine[Any, Any, None], name: str) -> None:
+        """Start a read of the finished charges; the next one waits for its end."""
+        self._reading = True
+        self._last_read = self.hass.loop.time()
         # A task, not a background task: waiting for Home Assistant to settle (its
         # start-up, the tests) includes this one request.
         self.entry.async_create_task(
-            self.hass, self.async_reconcile(), f"{DOMAIN} reconcile energy"
+            self.hass, self._async_run_read(read), f"{DOMAIN} {name}"
         )
+
+    async def _async_run_read(self, read: Coroutine[Any, Any, None]) -> None:
+        try:
+            await read
+        finally:
+            self._reading = False
+        if self._awaited():
+            self._read_finished_soon()
+
+    async def _async_read_awaited(self) -> None:
+        """Read the finished charges since the day before the oldest awaited end."""
+        if not (ends := self._awaited()):
+            return
+        try:
+            await self._async_read_range(local_date(min(ends)) - timedelta(days=1))
+        except ThorError as err:
+            LOGGER.debug("Reading the finished charges failed: %s", err)
+
+    @callback
+    def _start_reconcile(self) -> None:
+        """Start a reconciliation, unless a read is under way (a later reading will)."""
+        if not self._reading and not self._closed:
+            self._start_read(self.async_reconcile(), "reconcile energy")
 
     async def async_reconcile(self) -> None:
         """Count the charges Thor lists as finished since the last reconciled day.
@@ -421,12 +442,6 @@ class ThorEnergyTracker:
         Readings start the next one shortly after midnight, or a while after a
         failed read; nothing counted is counted again.
         """
-        try:
-            await self._async_reconcile()
-        finally:
-            self._reconciling = False
-
-    async def _async_reconcile(self) -> None:
         now = dt_util.now()
         today = now.date()
         self._next_reconcile = (

@@ -21,9 +21,9 @@ CREATED_MARGIN: Final = timedelta(seconds=5)
 KEEP_DAYS: Final = 3
 """Days an ended charge is remembered before the last reconciled day: long enough
 that no later read of the finished charges can list it (and count it) again."""
-SETTLE_TIMEOUT: Final = timedelta(minutes=10)
-"""After this, a charge that Thor does not list as finished is reported as last seen;
-the daily reconciliation still counts what it delivered after that."""
+SETTLE_WINDOW: Final = timedelta(minutes=10)
+"""How long after a charge ended its finished record is awaited; the daily
+reconciliation still completes it after that."""
 
 _EPOCH: Final = datetime.min.replace(tzinfo=UTC)
 
@@ -277,7 +277,8 @@ class ChargeboxMeter:
         """Count what a charge delivered beyond what is counted of it (Wh).
 
         Return whether the meter grew: a reading never takes energy back, and a
-        charge Thor listed as finished is complete.
+        charge Thor listed as finished is complete. An ended charge's last session
+        shows what is counted of it until Thor's record comes.
         """
         if tracked.settled or energy is None or energy <= tracked.counted:
             return False
@@ -285,6 +286,8 @@ class ChargeboxMeter:
             self.totals.get(tracked.connector, 0.0) + energy - tracked.counted
         )
         tracked.counted = energy
+        if tracked.ended is not None:
+            self._show(tracked, None)
         return True
 
     def end(self, tracked: TrackedCharge, when: datetime) -> LastSession:
@@ -369,6 +372,14 @@ class ChargeboxMeter:
         for tracked in self.charges.values():
             if tracked.ended is not None and not tracked.settled:
                 yield tracked
+
+    def waiting(self, now: datetime) -> list[datetime]:
+        """Return when the charges whose finished record is awaited ended."""
+        return [
+            tracked.ended
+            for tracked in self.unsettled()
+            if tracked.ended is not None and now - tracked.ended < SETTLE_WINDOW
+        ]
 
     def prune(self) -> None:
         """Forget the settled charges no later read of finished charges can list."""
