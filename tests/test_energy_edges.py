@@ -23,7 +23,7 @@ from custom_components.thor.energy import (
     session_signal,
     storage_key,
 )
-from custom_components.thor.ledger import SETTLE_WINDOW
+from custom_components.thor.ledger import KEEP_DAYS, SETTLE_WINDOW
 from custom_components.thor.power import MEASURED_VALID
 from custom_components.thor.thor_api import (
     FinishedCharge,
@@ -604,3 +604,30 @@ async def test_an_end_stored_unannounced_is_shown(
     assert _kwh(hass, LAST_ENERGY_1) == 2.5
     assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == ended
     assert _kwh(hass, TOTAL) == 2.5
+
+
+async def test_charges_thor_never_lists_as_finished_are_forgotten(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Four charges a day that Thor never lists: the stored ledger stays small."""
+    await async_setup_entry(hass, mock_config_entry)
+    transaction = 0
+    for _ in range(10):
+        for _ in range(4):
+            transaction += 1
+            started = dt_util.utcnow()
+            _charging(idle_client, [_running(started, 1000, charge_id=transaction)])
+            await async_next_idle_poll(hass, freezer)
+            _charging(idle_client, [_running(started, 3000, charge_id=transaction)])
+            await async_poll(hass, freezer, 31)
+            _charging(idle_client, [])
+            await async_poll(hass, freezer, 31)
+        await async_poll(hass, freezer, 24 * 3600)  # and the daily reconciliation
+    assert _kwh(hass, TOTAL) == 120.0
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    stored = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
+    assert len(stored["chargeboxes"][CHARGEBOX_ID]["charges"]) <= 4 * (KEEP_DAYS + 2)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from custom_components.thor.ledger import (
+    KEEP_DAYS,
     ChargeboxMeter,
     LastSession,
     TrackedCharge,
@@ -134,3 +135,15 @@ def test_an_older_charge_without_transaction_leaves_the_last_session() -> None:
     assert meter.settle(older) is not None
     assert meter.last[1].started == newer.date_started
     assert meter.total == 5900.0
+
+
+def test_a_ledger_grown_by_charges_thor_never_listed_shrinks_when_read() -> None:
+    """A year of charges an earlier release kept: the old ones go, the recent stay."""
+    meter = _meter()
+    for day in range(365):
+        ended = NOW - timedelta(days=day)
+        meter.charges[f"t{day}"] = TrackedCharge(
+            connector=1, transaction=day, started=ended, counted=100, ended=ended
+        )
+    meters, _ = load_meters(stored_meters({BOX: meter}), {BOX: "Garage"}, NOW)
+    assert sorted(meters[BOX].charges) == [f"t{day}" for day in range(KEEP_DAYS + 1)]

@@ -382,14 +382,17 @@ class ChargeboxMeter:
         ]
 
     def prune(self) -> None:
-        """Forget the settled charges no later read of finished charges can list."""
+        """Forget the ended charges no later read of finished charges can list.
+
+        Settled or not: a charge Thor never lists as finished goes too, once the
+        daily reads that could still complete it are past. It cannot come back as a
+        new one: a record that old is not this meter's to count (`_may_add`).
+        """
         horizon = self.horizon
         for key in [
             key
             for key, charge in self.charges.items()
-            if charge.settled
-            and charge.ended is not None
-            and local_date(charge.ended) < horizon
+            if charge.ended is not None and local_date(charge.ended) < horizon
         ]:
             del self.charges[key]
 
@@ -446,6 +449,7 @@ def load_meters(
             if chargebox_id in boxes:
                 damaged.append(chargebox_id)
             meter = ChargeboxMeter(created=now, reconciled=local_date(now))
+        meter.prune()  # What an earlier release kept for ever goes at once.
         meters[chargebox_id] = meter
     return meters, damaged
 
