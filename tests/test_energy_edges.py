@@ -631,3 +631,76 @@ async def test_charges_thor_never_lists_as_finished_are_forgotten(
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     stored = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
     assert len(stored["chargeboxes"][CHARGEBOX_ID]["charges"]) <= 4 * (KEEP_DAYS + 2)
+
+
+async def test_a_clock_stepping_back_stops_no_charge_from_counting(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charge after the clock stepped back 2 hours counts from its first reading."""
+    await async_setup_entry(hass, mock_config_entry)
+    coordinator = mock_config_entry.runtime_data.coordinator
+    await async_next_idle_poll(hass, freezer)
+    freezer.move_to(dt_util.utcnow() - timedelta(hours=2))
+    # The event loop's clock moved back too: polls are asked for, not awaited.
+    await coordinator.async_refresh()
+    started = dt_util.utcnow() + timedelta(seconds=10)
+    freezer.tick(timedelta(seconds=40))
+    _charging(idle_client, [_running(started, 500)])
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert _kwh(hass, TOTAL) == 0.5
+    _charging(idle_client, [_running(started, 1500)])
+    freezer.tick(timedelta(seconds=30))
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert _kwh(hass, TOTAL) == 1.5
+
+
+async def test_a_meter_stored_in_the_future_counts_later_charges(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    idle_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A meter created and reconciled "tomorrow" (a clock ahead) misses no charge."""
+    tomorrow = dt_util.utcnow() + timedelta(days=1)
+    hass_storage[storage_key(mock_config_entry.entry_id)] = {
+        "version": STORAGE_VERSION,
+        "key": storage_key(mock_config_entry.entry_id),
+        "data": {
+            "chargeboxes": {
+                CHARGEBOX_ID: {
+                    "created": tomorrow.isoformat(),
+                    "reconciled": dt_util.as_local(tomorrow).date().isoformat(),
+                    "totals": {"1": 1000},
+                }
+            }
+        },
+    }
+    await async_setup_entry(hass, mock_config_entry)
+    assert _kwh(hass, TOTAL) == 1.0
+    # A charge began and ended between two polls: only Thor's history has it.
+    short = dt_util.utcnow() + timedelta(seconds=5)
+    await async_poll(hass, freezer, 40)
+    idle_client.finished_charges_between.return_value = [
+        _finished(short, short + timedelta(seconds=30), 300, charge_id=6)
+    ]
+    started = dt_util.utcnow()
+    _charging(idle_client, [_running(started, 500)])
+    await async_next_idle_poll(hass, freezer)
+    assert _kwh(hass, TOTAL) == 1.5
+    _charging(idle_client, [_running(started, 2000)])
+    await async_poll(hass, freezer, 31)
+    _charging(idle_client, [])
+    idle_client.finished_charges_between.return_value.append(
+        _finished(started, dt_util.utcnow(), 2100)
+    )
+    await async_poll(hass, freezer, 31)
+    await async_poll(hass, freezer, 24 * 3600)  # and the daily reconciliation
+    assert _kwh(hass, TOTAL) == 3.4
+    for call in idle_client.finished_charges_between.await_args_list:
+        assert call.args[0] <= call.args[1]  # Ranges Thor can answer.

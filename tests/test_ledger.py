@@ -51,7 +51,7 @@ def _meter() -> ChargeboxMeter:
 def test_a_meter_is_stored_and_read_back_unchanged() -> None:
     """What is stored (as JSON) reads back as the same meter."""
     meter = _meter()
-    assert meter.settle(_finished()) is not None
+    assert meter.settle(_finished(), NOW) is not None
     meter.charges["c2@1"] = TrackedCharge(
         connector=2, transaction=None, started=NOW, counted=120.5
     )
@@ -117,7 +117,7 @@ def test_a_charge_without_transaction_or_start_is_not_counted() -> None:
     """Nothing tells such a record from another: it is left out."""
     meter = _meter()
     assert charge_key(_finished(id=None, date_started=None)) is None
-    assert meter.settle(_finished(id=None, date_started=None)) is None
+    assert meter.settle(_finished(id=None, date_started=None), NOW) is None
     assert meter.total == 0
 
 
@@ -131,8 +131,8 @@ def test_an_older_charge_without_transaction_leaves_the_last_session() -> None:
         date_finished=NOW - timedelta(hours=2),
         energy=900.0,
     )
-    assert meter.settle(newer) is not None
-    assert meter.settle(older) is not None
+    assert meter.settle(newer, NOW) is not None
+    assert meter.settle(older, NOW) is not None
     assert meter.last[1].started == newer.date_started
     assert meter.total == 5900.0
 
@@ -147,3 +147,26 @@ def test_a_ledger_grown_by_charges_thor_never_listed_shrinks_when_read() -> None
         )
     meters, _ = load_meters(stored_meters({BOX: meter}), {BOX: "Garage"}, NOW)
     assert sorted(meters[BOX].charges) == [f"t{day}" for day in range(KEEP_DAYS + 1)]
+
+
+def test_a_record_dated_in_the_future_is_forgotten_in_time() -> None:
+    """Thor's clock far ahead does not keep a charge in the ledger for years."""
+    meter = _meter()
+    assert meter.settle(_finished(date_finished=NOW + timedelta(days=3650)), NOW)
+    meter.reconciled = NOW.date() + timedelta(days=KEEP_DAYS + 1)
+    meter.prune()
+    assert meter.charges == {}
+    assert meter.total == 5000.0
+
+
+def test_a_meter_dated_in_the_future_is_brought_back_to_now() -> None:
+    """What a clock ahead stored is read as now: created, reconciled, ends."""
+    later = NOW + timedelta(days=2)
+    meter = ChargeboxMeter(created=later, reconciled=later.date())
+    meter.charges["t1"] = TrackedCharge(
+        connector=1, transaction=1, started=NOW, ended=later
+    )
+    meters, _ = load_meters(stored_meters({BOX: meter}), {BOX: "Garage"}, NOW)
+    assert meters[BOX].created == NOW
+    assert meters[BOX].reconciled <= NOW.date()
+    assert meters[BOX].charges["t1"].ended == NOW

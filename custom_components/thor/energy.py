@@ -290,6 +290,8 @@ class ThorEnergyTracker:
             return
         meter = self._meters[chargebox_id]
         now = dt_util.utcnow()
+        if meter.clamp(now):
+            self._touch(chargebox_id)
         for charge in reading.ended.values():
             # A stop notification: its energy is the charge's last.
             tracked = self._see_running(chargebox_id, meter, charge)
@@ -299,12 +301,23 @@ class ThorEnergyTracker:
             self._see_running(chargebox_id, meter, charge)
         self._see_ended(chargebox_id, meter, reading, now)
         if (
+            meter.fresh
+            and reading.polled
+            and reading.charges.keys() >= (reading.chargebox.occupied_connectors)
+        ):
+            meter.fresh = False  # Every charge running at its creation is known.
+            self._touch(chargebox_id)
+        if (
             self._power[chargebox_id].update(reading, now)
             and chargebox_id not in self._changed_boxes
         ):
             self._signal(chargebox_id)  # Not stored: the power only is new.
         self._commit()
-        if now >= self._next_reconcile:
+        if (
+            now >= self._next_reconcile
+            # Planned by a clock that was a day or more ahead.
+            or self._next_reconcile - now > timedelta(days=1) + RECONCILE_AFTER_MIDNIGHT
+        ):
             self._start_reconcile()
         elif meter.waiting(now):
             self._read_finished_soon()
@@ -481,9 +494,10 @@ class ThorEnergyTracker:
 
     def _count_finished(self, finished: list[FinishedCharge]) -> None:
         """Count what Thor's finished records add; report the ends they settle."""
+        now = dt_util.utcnow()
         for charge in sorted(finished, key=lambda c: c.date_finished or _EPOCH):
             meter = self._meters.get(charge.chargebox)
-            if meter is None or (settled := meter.settle(charge)) is None:
+            if meter is None or (settled := meter.settle(charge, now)) is None:
                 continue
             self._touch(charge.chargebox)
             self._announce_end(charge.chargebox, *settled)

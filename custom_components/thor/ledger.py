@@ -222,6 +222,10 @@ class ChargeboxMeter:
     """When the meter started at 0: charges that ended before are not counted."""
     reconciled: date
     """The last day whose finished charges were read (local date)."""
+    fresh: bool = False
+    """True until a reading showed the charges running when the meter was created:
+    only those count from the energy they had then (`CREATED_MARGIN`), whatever the
+    clock does later."""
     totals: dict[int, float] = field(default_factory=dict)
     """Wh delivered per connector since `created`."""
     charges: dict[str, TrackedCharge] = field(default_factory=dict)
@@ -252,7 +256,9 @@ class ChargeboxMeter:
         """Return the tracked charge of a running one, tracking it if new.
 
         The flag is True for a charge that began now (to announce); a charge running
-        when the meter was created counts only from the energy it has now.
+        when the meter was created counts only from the energy it has now. Only a
+        fresh meter's first reading can show one: a later charge that seems to have
+        started before the meter is a clock that stepped back, and counts in full.
         """
         if (tracked := self.find(charge)) is not None:
             return tracked, False
@@ -265,7 +271,7 @@ class ChargeboxMeter:
             started_by=charge.type,
         )
         self.charges[key] = tracked
-        if self._before_created(charge.date_started):
+        if self.fresh and self._before_created(charge.date_started):
             tracked.counted = charge.energy or 0.0
             return tracked, False
         return tracked, True
@@ -296,7 +302,7 @@ class ChargeboxMeter:
         return self._show(tracked, None)
 
     def settle(
-        self, charge: FinishedCharge
+        self, charge: FinishedCharge, now: datetime
     ) -> tuple[TrackedCharge, LastSession] | None:
         """Count a finished record; return the charge it completed and its session.
 
@@ -320,7 +326,12 @@ class ChargeboxMeter:
             return None
         self.count(tracked, charge.energy)
         tracked.settled = True
-        tracked.ended = charge.date_finished or tracked.ended
+        # A date after now is a clock (ours or Thor's) off: it must not keep the
+        # charge in the ledger longer than its days.
+        finished = charge.date_finished
+        tracked.ended = (
+            min(finished, now) if finished is not None else tracked.ended or now
+        )
         tracked.started = charge.date_started or tracked.started
         tracked.started_by = charge.type or tracked.started_by
         return tracked, self._show(tracked, charge)
@@ -381,6 +392,25 @@ class ChargeboxMeter:
             if tracked.ended is not None and now - tracked.ended < SETTLE_WINDOW
         ]
 
+    def clamp(self, now: datetime) -> bool:
+        """Bring back to now what a clock that was ahead dated in the future.
+
+        A meter created "later" would refuse the records of charges that ended
+        before it, a reconciled day to come would ask Thor for days to come and
+        forget the days before it, and an end to come would keep a charge awaited.
+        Return whether anything changed.
+        """
+        today = local_date(now)
+        changed = False
+        if self.created > now:
+            self.created, changed = now, True
+        if self.reconciled > today:
+            self.reconciled, changed = today, True
+        for tracked in self.charges.values():
+            if tracked.ended is not None and tracked.ended > now:
+                tracked.ended, changed = now, True
+        return changed
+
     def prune(self) -> None:
         """Forget the ended charges no later read of finished charges can list.
 
@@ -405,6 +435,8 @@ class ChargeboxMeter:
             "charges": {key: c.as_dict() for key, c in self.charges.items()},
             "last": {str(c): s.as_dict() for c, s in sorted(self.last.items())},
         }
+        if self.fresh:
+            stored["fresh"] = True
         return stored
 
     @classmethod
@@ -419,7 +451,9 @@ class ChargeboxMeter:
             reconciled = None
         if created is None or reconciled is None:
             return None
-        meter = cls(created=created, reconciled=reconciled)
+        meter = cls(
+            created=created, reconciled=reconciled, fresh=data.get("fresh") is True
+        )
         for connector, energy in _dict(data.get("totals")).items():
             if (number := parse_connector(connector)) is not None:
                 meter.totals[number] = _number(energy)
@@ -448,7 +482,8 @@ def load_meters(
         if meter is None:
             if chargebox_id in boxes:
                 damaged.append(chargebox_id)
-            meter = ChargeboxMeter(created=now, reconciled=local_date(now))
+            meter = ChargeboxMeter(created=now, reconciled=local_date(now), fresh=True)
+        meter.clamp(now)
         meter.prune()  # What an earlier release kept for ever goes at once.
         meters[chargebox_id] = meter
     return meters, damaged
