@@ -5,8 +5,8 @@ The tracker follows the coordinator's readings, counts every charge into the led
 events and stores the ledger. Sensors and intents ask it through its query methods.
 """
 
-from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -105,6 +105,85 @@ async def async_remove_energy(hass: HomeAssistant, entry_id: str) -> None:
     ).async_remove()
 
 
+class _FinishedReads:
+    """Times the reads of an account's finished charges: one at a time.
+
+    While finished records are awaited, a read soon, then about once a
+    `FINISHED_RETRY` on a timer of its own (polls may be minutes apart while
+    notifications arrive), never while Thor asked for silence.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: ThorClient,
+        *,
+        awaited: Callable[[], bool],
+        read_awaited: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
+        """Initialize with what tells whether records are awaited and reads them."""
+        self._hass = hass
+        self._entry = entry
+        self._client = client
+        self._awaited = awaited
+        self._read_awaited = read_awaited
+        self._reading = False
+        self._last_read = -FINISHED_RETRY.total_seconds()
+        """When the last read started (event loop time: the wall clock may jump)."""
+        self._timer: CALLBACK_TYPE | None = None
+        self._closed = False
+
+    @callback
+    def soon(self) -> None:
+        """Read the awaited records now, or when the last read is a minute old."""
+        if self._reading or self._timer is not None or self._closed:
+            return
+        wait = max(
+            self._last_read + FINISHED_RETRY.total_seconds() - self._hass.loop.time(),
+            self._client.backoff.remaining(),
+        )
+        if wait > 0:
+            self._timer = async_call_later(self._hass, wait, self._on_timer)
+        else:
+            self.start(self._read_awaited, "read finished charges")
+
+    @callback
+    def _on_timer(self, _now: datetime) -> None:
+        self._timer = None
+        if self._awaited():
+            self.soon()
+
+    @callback
+    def start(self, read: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        """Start a read, unless one is under way."""
+        if self._reading or self._closed:
+            return
+        self._reading = True
+        self._last_read = self._hass.loop.time()
+        # A task, not a background task: waiting for Home Assistant to settle (its
+        # start-up, the tests) includes this one request.
+        self._entry.async_create_task(
+            self._hass, self._async_run(read), f"{DOMAIN} {name}"
+        )
+
+    async def _async_run(self, read: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            await read()
+        finally:
+            self._reading = False
+        if self._awaited():
+            self.soon()
+
+    @callback
+    def close(self) -> None:
+        """Start no more reads (the entry unloads; one under way still ends)."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+
+
 class ThorEnergyTracker:
     """Counts the energy of every charge of an account's chargeboxes exactly once.
 
@@ -142,13 +221,13 @@ class ThorEnergyTracker:
         )
         self._changed_boxes: set[str] = set()
         """Chargeboxes whose meter changed since it was last stored and shown."""
-        self._reading = False
-        """A read of the finished charges is under way (one at a time)."""
-        self._last_read = -FINISHED_RETRY.total_seconds()
-        """When the last read of the finished charges started (event loop time)."""
-        self._timer: CALLBACK_TYPE | None = None
-        """The next read for the awaited finished records."""
-        self._closed = False
+        self._reads = _FinishedReads(
+            hass,
+            entry,
+            client,
+            awaited=lambda: bool(self._awaited()),
+            read_awaited=self._async_read_awaited,
+        )
         self._next_reconcile = _EPOCH
         """When a reading starts the next reconciliation; the first one starts one."""
 
@@ -179,15 +258,7 @@ class ThorEnergyTracker:
                 )
             )
         self.entry.async_on_unload(self.async_flush)
-        self.entry.async_on_unload(self._close)
-
-    @callback
-    def _close(self) -> None:
-        """Start no more reads (one under way still ends)."""
-        self._closed = True
-        if self._timer is not None:
-            self._timer()
-            self._timer = None
+        self.entry.async_on_unload(self._reads.close)
 
     @callback
     def async_start(self) -> None:
@@ -235,7 +306,8 @@ class ThorEnergyTracker:
 
     def last_session(self, chargebox_id: str, connector: int) -> LastSession | None:
         """Return the last charge that ended on a connector, None before the first."""
-        return self.last_sessions(chargebox_id).get(connector)
+        meter = self._meters.get(chargebox_id)
+        return None if meter is None else meter.last.get(connector)
 
     def last_sessions(self, chargebox_id: str) -> Mapping[int, LastSession]:
         """Return the last session of each connector of a chargebox."""
@@ -258,25 +330,11 @@ class ThorEnergyTracker:
         return power.current(connector, phase, dt_util.utcnow())
 
     def as_diagnostics(self, chargebox_id: str) -> dict[str, Any] | None:
-        """Return a chargebox's meter without transaction numbers."""
+        """Return a chargebox's meter and power, without transaction numbers."""
         if (meter := self._meters.get(chargebox_id)) is None:
             return None
-        charges = list(meter.charges.values())
         return {
-            "created": meter.created.isoformat(),
-            "reconciled": meter.reconciled.isoformat(),
-            "totals_wh": {str(c): wh for c, wh in sorted(meter.totals.items())},
-            "charges_remembered": len(charges),
-            "charges_waiting_for_thor": sum(1 for _ in meter.unsettled()),
-            "last_sessions": {
-                str(connector): {
-                    **session.as_dict(),
-                    "transaction": None
-                    if session.transaction is None
-                    else "**REDACTED**",
-                }
-                for connector, session in sorted(meter.last.items())
-            },
+            **meter.as_diagnostics(),
             "power_w": self._power[chargebox_id].as_diagnostics(dt_util.utcnow()),
         }
 
@@ -320,7 +378,7 @@ class ThorEnergyTracker:
         ):
             self._start_reconcile()
         elif meter.waiting(now):
-            self._read_finished_soon()
+            self._reads.soon()
 
     def _see_running(
         self, chargebox_id: str, meter: ChargeboxMeter, charge: RunningCharge
@@ -332,17 +390,10 @@ class ThorEnergyTracker:
         if new:
             self._touch(chargebox_id)
             self._send(
-                SessionEvent(
-                    type=SessionEventType.CHARGING_STARTED,
-                    chargebox=chargebox_id,
-                    connector=tracked.connector,
-                    transaction=tracked.transaction,
-                    started=tracked.started,
-                    ended=None,
-                    energy=kwh(charge.energy),
-                    duration=None,
-                    started_by=tracked.started_by,
-                )
+                SessionEventType.CHARGING_STARTED,
+                chargebox_id,
+                tracked.connector,
+                replace(tracked.session(), energy=charge.energy),
             )
         # An ended charge a later reading still lists (Thor's running charges lag
         # behind its stop) stays ended; what it shows beyond is counted all the same.
@@ -386,53 +437,10 @@ class ThorEnergyTracker:
 
     # ------------------------------------------------------- finished charges
 
-    @callback
-    def _read_finished_soon(self) -> None:
-        """Read the finished charges soon, for the charges whose record is awaited.
-
-        On a timer of its own: polls may be minutes apart while notifications
-        arrive. At most once a `FINISHED_RETRY`, never while Thor asked for silence.
-        """
-        if self._reading or self._timer is not None or self._closed:
-            return
-        wait = max(
-            self._last_read + FINISHED_RETRY.total_seconds() - self.hass.loop.time(),
-            self.client.backoff.remaining(),
-        )
-        if wait > 0:
-            self._timer = async_call_later(self.hass, wait, self._on_timer)
-            return
-        self._start_read(self._async_read_awaited(), "read finished charges")
-
-    @callback
-    def _on_timer(self, _now: datetime) -> None:
-        self._timer = None
-        if self._awaited():
-            self._read_finished_soon()
-
     def _awaited(self) -> list[datetime]:
         """Return when the charges whose finished record is awaited ended."""
         now = dt_util.utcnow()
         return [end for meter in self._meters.values() for end in meter.waiting(now)]
-
-    @callback
-    def _start_read(self, read: Coroutine[Any, Any, None], name: str) -> None:
-        """Start a read of the finished charges; the next one waits for its end."""
-        self._reading = True
-        self._last_read = self.hass.loop.time()
-        # A task, not a background task: waiting for Home Assistant to settle (its
-        # start-up, the tests) includes this one request.
-        self.entry.async_create_task(
-            self.hass, self._async_run_read(read), f"{DOMAIN} {name}"
-        )
-
-    async def _async_run_read(self, read: Coroutine[Any, Any, None]) -> None:
-        try:
-            await read
-        finally:
-            self._reading = False
-        if self._awaited():
-            self._read_finished_soon()
 
     async def _async_read_awaited(self) -> None:
         """Read the finished charges since the day before the oldest awaited end."""
@@ -446,8 +454,7 @@ class ThorEnergyTracker:
     @callback
     def _start_reconcile(self) -> None:
         """Start a reconciliation, unless a read is under way (a later reading will)."""
-        if not self._reading and not self._closed:
-            self._start_read(self.async_reconcile(), "reconcile energy")
+        self._reads.start(self.async_reconcile, "reconcile energy")
 
     async def async_reconcile(self) -> None:
         """Count the charges Thor lists as finished since the last reconciled day.
@@ -513,19 +520,27 @@ class ThorEnergyTracker:
             return
         tracked.reported = True
         self._send(
-            SessionEvent(
-                type=SessionEventType.CHARGING_STOPPED,
-                chargebox=chargebox_id,
-                connector=tracked.connector,
-                transaction=tracked.transaction,
-                started=session.started,
-                ended=session.ended,
-                energy=kwh(session.energy),
-                duration=session.duration,
-                started_by=session.started_by,
-            )
+            SessionEventType.CHARGING_STOPPED, chargebox_id, tracked.connector, session
         )
 
     @callback
-    def _send(self, event: SessionEvent) -> None:
+    def _send(
+        self,
+        kind: SessionEventType,
+        chargebox_id: str,
+        connector: int,
+        session: LastSession,
+    ) -> None:
+        """Send a session event of a connector."""
+        event = SessionEvent(
+            type=kind,
+            chargebox=chargebox_id,
+            connector=connector,
+            transaction=session.transaction,
+            started=session.started,
+            ended=session.ended,
+            energy=kwh(session.energy),
+            duration=session.duration,
+            started_by=session.started_by,
+        )
         async_dispatcher_send(self.hass, session_signal(self.entry.entry_id), event)

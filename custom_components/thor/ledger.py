@@ -173,6 +173,22 @@ class TrackedCharge:
     reported: bool = False
     """True once its end was announced (or it was only ever history)."""
 
+    def session(self, finished: FinishedCharge | None = None) -> LastSession:
+        """Return the charge as a session: what is counted, or Thor's record."""
+        payment = None if finished is None else finished.payment
+        energy = None if finished is None else finished.energy
+        return LastSession(
+            transaction=self.transaction,
+            started=self.started,
+            ended=self.ended,
+            energy=self.counted if energy is None else energy,
+            cost=None if payment is None else payment.price,
+            currency=None
+            if payment is None or payment.currency is None
+            else payment.currency.upper(),
+            started_by=self.started_by,
+        )
+
     def is_charge(self, charge: RunningCharge | FinishedCharge) -> bool:
         """Return whether a record of Thor's is this charge."""
         return charge.connector == self.connector and same_charge(
@@ -351,19 +367,7 @@ class ChargeboxMeter:
         self, tracked: TrackedCharge, finished: FinishedCharge | None
     ) -> LastSession:
         """Make an ended charge its connector's last session, unless a newer one is."""
-        payment = None if finished is None else finished.payment
-        energy = None if finished is None else finished.energy
-        session = LastSession(
-            transaction=tracked.transaction,
-            started=tracked.started,
-            ended=tracked.ended,
-            energy=tracked.counted if energy is None else energy,
-            cost=None if payment is None else payment.price,
-            currency=None
-            if payment is None or payment.currency is None
-            else payment.currency.upper(),
-            started_by=tracked.started_by,
-        )
+        session = tracked.session(finished)
         current = self.last.get(tracked.connector)
         if (
             current is None
@@ -425,6 +429,25 @@ class ChargeboxMeter:
             if charge.ended is not None and local_date(charge.ended) < horizon
         ]:
             del self.charges[key]
+
+    def as_diagnostics(self) -> dict[str, Any]:
+        """Return the meter for diagnostics, without transaction numbers."""
+        return {
+            "created": self.created.isoformat(),
+            "reconciled": self.reconciled.isoformat(),
+            "totals_wh": {str(c): wh for c, wh in sorted(self.totals.items())},
+            "charges_remembered": len(self.charges),
+            "charges_waiting_for_thor": sum(1 for _ in self.unsettled()),
+            "last_sessions": {
+                str(connector): {
+                    **session.as_dict(),
+                    "transaction": None
+                    if session.transaction is None
+                    else "**REDACTED**",
+                }
+                for connector, session in sorted(self.last.items())
+            },
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """Return the meter as stored."""
