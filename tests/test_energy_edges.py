@@ -382,15 +382,29 @@ async def test_meter_values_are_the_power_and_currents_while_recent(
     assert _kwh(hass, POWER_1) == 11040.0
     assert _kwh(hass, CURRENT_L2) == 15.9
 
-    freezer.tick(MEASURED_VALID)
+    # A poll between them does not replace them with an estimate.
+    freezer.tick(timedelta(seconds=30))
     await _notify(
         hass,
         mock_config_entry,
-        charges={1: _running(started, 1100 + 1000 / 3)},  # 10 kW for 2 minutes
+        charges={1: _running(started, 1200)},
+        measurements={1: measured},
+    )
+    assert _kwh(hass, POWER_1) == 11040.0
+
+    freezer.tick(MEASURED_VALID - timedelta(seconds=30))
+    await _notify(
+        hass,
+        mock_config_entry,
+        charges={1: _running(started, 1450)},  # 10 kW for 90 s
         measurements={1: measured},
     )
     assert _kwh(hass, POWER_1) == 10000
     assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
+    # An energy lower than before (Thor's meter restarting) is the next base.
+    freezer.tick(timedelta(seconds=30))
+    await _notify(hass, mock_config_entry, charges={1: _running(started, 1400)})
+    assert _kwh(hass, POWER_1) == 10000
 
 
 async def test_a_stop_notification_counts_the_last_energy(

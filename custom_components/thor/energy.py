@@ -91,6 +91,8 @@ RECONCILE_AFTER_MIDNIGHT: Final = timedelta(minutes=15)
 yesterday is then over in every time zone near ours."""
 
 _EPOCH: Final = datetime.min.replace(tzinfo=UTC)
+_NOTHING_KNOWN: Final = ChargeboxPower()
+"""The power of a chargebox that is not configured: never updated, all idle."""
 
 
 def storage_key(entry_id: str) -> str:
@@ -319,14 +321,12 @@ class ThorEnergyTracker:
 
         Measured while Thor's meter values are recent, else estimated.
         """
-        if (power := self._power.get(chargebox_id)) is None:
-            return 0.0
+        power = self._power.get(chargebox_id, _NOTHING_KNOWN)
         return power.power(connector, dt_util.utcnow())
 
     def current(self, chargebox_id: str, connector: int, phase: str) -> float | None:
         """Return the measured current of a phase (A), None without meter values."""
-        if (power := self._power.get(chargebox_id)) is None:
-            return None
+        power = self._power.get(chargebox_id, _NOTHING_KNOWN)
         return power.current(connector, phase, dt_util.utcnow())
 
     def as_diagnostics(self, chargebox_id: str) -> dict[str, Any] | None:
