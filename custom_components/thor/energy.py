@@ -7,7 +7,7 @@ events and stores the ledger. Sensors and intents ask it through its query metho
 
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import Any, Final
@@ -23,6 +23,7 @@ from .const import DOMAIN, LOGGER
 from .coordinator import ThorDataUpdateCoordinator
 from .data import ThorAccountData, ThorData
 from .ledger import (
+    EPOCH,
     ChargeboxMeter,
     LastSession,
     TrackedCharge,
@@ -87,10 +88,9 @@ record is awaited (`SETTLE_WINDOW`)."""
 RECONCILE_RETRY: Final = timedelta(minutes=15)
 """Wait before a failed reconciliation is tried again."""
 RECONCILE_AFTER_MIDNIGHT: Final = timedelta(minutes=15)
-"""The daily reconciliation starts with the first poll this long after local midnight:
-yesterday is then over in every time zone near ours."""
+"""The daily reconciliation starts with the first reading this long after local
+midnight: yesterday is then over in every time zone near ours."""
 
-_EPOCH: Final = datetime.min.replace(tzinfo=UTC)
 _NOTHING_KNOWN: Final = ChargeboxPower()
 """The power of a chargebox that is not configured: never updated, all idle."""
 
@@ -230,7 +230,7 @@ class ThorEnergyTracker:
             awaited=lambda: bool(self._awaited()),
             read_awaited=self._async_read_awaited,
         )
-        self._next_reconcile = _EPOCH
+        self._next_reconcile = EPOCH
         """When a reading starts the next reconciliation; the first one starts one."""
 
     # ------------------------------------------------------------------ setup
@@ -361,7 +361,7 @@ class ThorEnergyTracker:
         if (
             meter.fresh
             and reading.polled
-            and reading.charges.keys() >= (reading.chargebox.occupied_connectors)
+            and reading.charges.keys() >= reading.chargebox.occupied_connectors
         ):
             meter.fresh = False  # Every charge running at its creation is known.
             self._touch(chargebox_id)
@@ -502,7 +502,7 @@ class ThorEnergyTracker:
     def _count_finished(self, finished: list[FinishedCharge]) -> None:
         """Count what Thor's finished records add; report the ends they settle."""
         now = dt_util.utcnow()
-        for charge in sorted(finished, key=lambda c: c.date_finished or _EPOCH):
+        for charge in sorted(finished, key=lambda c: c.date_finished or EPOCH):
             meter = self._meters.get(charge.chargebox)
             if meter is None or (settled := meter.settle(charge, now)) is None:
                 continue

@@ -25,7 +25,8 @@ SETTLE_WINDOW: Final = timedelta(minutes=10)
 """How long after a charge ended its finished record is awaited; the daily
 reconciliation still completes it after that."""
 
-_EPOCH: Final = datetime.min.replace(tzinfo=UTC)
+EPOCH: Final = datetime.min.replace(tzinfo=UTC)
+"""Earlier than any time: what an unknown time sorts as."""
 
 
 def charge_key(charge: RunningCharge | FinishedCharge) -> str | None:
@@ -377,7 +378,7 @@ class ChargeboxMeter:
                 session.transaction,
                 session.started,
             )
-            or (current.ended or _EPOCH) <= (session.ended or _EPOCH)
+            or (current.ended or EPOCH) <= (session.ended or EPOCH)
         ):
             self.last[tracked.connector] = session
         return session
