@@ -112,6 +112,22 @@ def _charging(client: MagicMock, charges: list[RunningCharge]) -> None:
     client.running_charges.return_value = charges
 
 
+def _put_stored(
+    hass_storage: dict[str, Any], entry: MockConfigEntry, chargeboxes: Any
+) -> None:
+    """Store energy meters for an entry as an earlier run left them."""
+    hass_storage[storage_key(entry.entry_id)] = {
+        "version": STORAGE_VERSION,
+        "key": storage_key(entry.entry_id),
+        "data": {"chargeboxes": chargeboxes},
+    }
+
+
+def _stored(hass_storage: dict[str, Any], entry: MockConfigEntry) -> Any:
+    """Return the energy meters an entry has on disk, by chargebox."""
+    return hass_storage[storage_key(entry.entry_id)]["data"]["chargeboxes"]
+
+
 async def _notify(hass: HomeAssistant, entry: MockConfigEntry, **changes: Any) -> None:
     """Show a reading a notification made: the last one, with `changes`.
 
@@ -155,11 +171,9 @@ async def test_damaged_storage_starts_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A damaged meter starts at 0 with a warning; damaged parts of a good one go."""
-    hass_storage[storage_key(mock_config_entry.entry_id)] = {
-        "version": STORAGE_VERSION,
-        "key": storage_key(mock_config_entry.entry_id),
-        "data": {"chargeboxes": {CHARGEBOX_ID: {"created": "yesterday"}}},
-    }
+    _put_stored(
+        hass_storage, mock_config_entry, {CHARGEBOX_ID: {"created": "yesterday"}}
+    )
     with caplog.at_level(logging.WARNING):
         await async_setup_entry(hass, mock_config_entry)
     assert "damaged" in caplog.text
@@ -167,43 +181,41 @@ async def test_damaged_storage_starts_again(
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
     created = (dt_util.utcnow() - timedelta(days=1)).isoformat()
-    hass_storage[storage_key(mock_config_entry.entry_id)] = {
-        "version": STORAGE_VERSION,
-        "key": storage_key(mock_config_entry.entry_id),
-        "data": {
-            "chargeboxes": {
-                CHARGEBOX_ID: {
-                    "created": created,
-                    "reconciled": dt_util.now().date().isoformat(),
-                    "totals": {"1": 1500, "0": 9, "x": 9, "2": "lots", "3": -4},
-                    "charges": {
-                        "t1": {"connector": True},
-                        "t2": "nope",
-                        "t3": {"connector": 1, "transaction": 3, "counted": 1500},
-                    },
-                    "last": {
-                        "1": {
-                            "transaction": 3,
-                            "started": created,
-                            "ended": "not a time",
-                            "energy": 1500,
-                            "cost": float("nan"),
-                            "currency": 5,
-                        },
-                        "2": "nope",
-                        "y": {},
-                    },
+    _put_stored(
+        hass_storage,
+        mock_config_entry,
+        {
+            CHARGEBOX_ID: {
+                "created": created,
+                "reconciled": dt_util.now().date().isoformat(),
+                "totals": {"1": 1500, "0": 9, "x": 9, "2": "lots", "3": -4},
+                "charges": {
+                    "t1": {"connector": True},
+                    "t2": "nope",
+                    "t3": {"connector": 1, "transaction": 3, "counted": 1500},
                 },
-                "removed-box": {"created": created},
-            }
+                "last": {
+                    "1": {
+                        "transaction": 3,
+                        "started": created,
+                        "ended": "not a time",
+                        "energy": 1500,
+                        "cost": float("nan"),
+                        "currency": 5,
+                    },
+                    "2": "nope",
+                    "y": {},
+                },
+            },
+            "removed-box": {"created": created},
         },
-    }
+    )
     await async_setup_entry(hass, mock_config_entry)
     assert _kwh(hass, TOTAL) == 1.5
     assert _kwh(hass, LAST_ENERGY_1) == 1.5
     assert entity_state(hass, LAST_COST_1) == STATE_UNKNOWN
-    stored = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
-    assert list(stored["chargeboxes"]) == [CHARGEBOX_ID]  # The removed box went.
+    # The removed box went.
+    assert list(_stored(hass_storage, mock_config_entry)) == [CHARGEBOX_ID]
 
 
 async def test_charges_without_a_transaction_number(
@@ -323,8 +335,7 @@ async def test_old_charges_are_forgotten(
     assert entity_state(hass, LAST_BY_1) == "remote"
 
     def remembered() -> int:
-        data = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
-        return len(data["chargeboxes"][CHARGEBOX_ID]["charges"])
+        return len(_stored(hass_storage, mock_config_entry)[CHARGEBOX_ID]["charges"])
 
     await async_poll(hass, freezer, 60)
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
@@ -590,30 +601,28 @@ async def test_an_end_stored_unannounced_is_shown(
     """A charge an earlier release saw end, not yet announced, is shown at once."""
     ended = (dt_util.utcnow() - timedelta(minutes=3)).replace(microsecond=0)
     started = ended - timedelta(hours=1)
-    hass_storage[storage_key(mock_config_entry.entry_id)] = {
-        "version": STORAGE_VERSION,
-        "key": storage_key(mock_config_entry.entry_id),
-        "data": {
-            "chargeboxes": {
-                CHARGEBOX_ID: {
-                    "created": (started - timedelta(days=1)).isoformat(),
-                    "reconciled": dt_util.now().date().isoformat(),
-                    "totals": {"1": 2500},
-                    "charges": {
-                        "t5": {
-                            "connector": 1,
-                            "transaction": 5,
-                            "started": started.isoformat(),
-                            "counted": 2500,
-                            "ended": ended.isoformat(),
-                            "settled": False,
-                            "reported": False,
-                        }
-                    },
-                }
+    _put_stored(
+        hass_storage,
+        mock_config_entry,
+        {
+            CHARGEBOX_ID: {
+                "created": (started - timedelta(days=1)).isoformat(),
+                "reconciled": dt_util.now().date().isoformat(),
+                "totals": {"1": 2500},
+                "charges": {
+                    "t5": {
+                        "connector": 1,
+                        "transaction": 5,
+                        "started": started.isoformat(),
+                        "counted": 2500,
+                        "ended": ended.isoformat(),
+                        "settled": False,
+                        "reported": False,
+                    }
+                },
             }
         },
-    }
+    )
     await async_setup_entry(hass, mock_config_entry)
     assert _kwh(hass, LAST_ENERGY_1) == 2.5
     assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == ended
@@ -643,8 +652,8 @@ async def test_charges_thor_never_lists_as_finished_are_forgotten(
         await async_poll(hass, freezer, 24 * 3600)  # and the daily reconciliation
     assert _kwh(hass, TOTAL) == 120.0
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
-    stored = hass_storage[storage_key(mock_config_entry.entry_id)]["data"]
-    assert len(stored["chargeboxes"][CHARGEBOX_ID]["charges"]) <= 4 * (KEEP_DAYS + 2)
+    stored = _stored(hass_storage, mock_config_entry)
+    assert len(stored[CHARGEBOX_ID]["charges"]) <= 4 * (KEEP_DAYS + 2)
 
 
 async def test_a_clock_stepping_back_stops_no_charge_from_counting(
@@ -682,19 +691,17 @@ async def test_a_meter_stored_in_the_future_counts_later_charges(
 ) -> None:
     """A meter created and reconciled "tomorrow" (a clock ahead) misses no charge."""
     tomorrow = dt_util.utcnow() + timedelta(days=1)
-    hass_storage[storage_key(mock_config_entry.entry_id)] = {
-        "version": STORAGE_VERSION,
-        "key": storage_key(mock_config_entry.entry_id),
-        "data": {
-            "chargeboxes": {
-                CHARGEBOX_ID: {
-                    "created": tomorrow.isoformat(),
-                    "reconciled": dt_util.as_local(tomorrow).date().isoformat(),
-                    "totals": {"1": 1000},
-                }
+    _put_stored(
+        hass_storage,
+        mock_config_entry,
+        {
+            CHARGEBOX_ID: {
+                "created": tomorrow.isoformat(),
+                "reconciled": dt_util.as_local(tomorrow).date().isoformat(),
+                "totals": {"1": 1000},
             }
         },
-    }
+    )
     await async_setup_entry(hass, mock_config_entry)
     assert _kwh(hass, TOTAL) == 1.0
     # A charge began and ended between two polls: only Thor's history has it.
