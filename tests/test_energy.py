@@ -6,12 +6,14 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN
+from homeassistant.const import CONF_WEBHOOK_ID, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.thor.const import CONF_PUSH
 from custom_components.thor.energy import (
     SessionEvent,
     SessionEventType,
@@ -118,11 +120,13 @@ async def test_a_charge_is_counted_with_power_and_last_session(
         (SessionEventType.CHARGING_STARTED, 1),
         (SessionEventType.CHARGING_STOPPED, 1),
     ]
+    # Sent when the poll showed the end, with what was counted then (here all of
+    # it: the charge ended right after a reading).
     stopped = events[-1]
     assert stopped.energy is not None
     assert abs(stopped.energy - energy / 1000) < 0.001
     assert stopped.duration is not None
-    assert abs(stopped.duration - duration_s) < 1
+    assert duration_s <= stopped.duration <= duration_s + 32  # Seen 31 s later.
 
 
 async def test_restart_in_the_middle_of_a_charge(
@@ -235,7 +239,7 @@ async def test_a_failed_finished_read_is_retried(
     simulator.end_charge(box, 1)
     await async_next_idle_poll(hass, freezer)
     assert _kwh(hass, TOTAL) == seen  # The end is known, the last 5 minutes not yet.
-    assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
+    assert _kwh(hass, LAST_ENERGY_1) == seen  # Shown as last seen meanwhile.
     simulator.faults.clear()
     await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
@@ -366,7 +370,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     assert _kwh(hass, "sensor.garage_energy_delivered") == 1.0
 
     # Thor lists it as finished with 6 kWh while the running list still shows it.
-    mock_thor_client.finished_charges.return_value = [
+    mock_thor_client.finished_charges_between.return_value = [
         FinishedCharge(
             id=77,
             chargebox=box.id,
@@ -393,3 +397,62 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     mock_thor_client.running_charges.return_value = []
     await async_poll(hass, freezer, 24 * 3600)
     assert _kwh(hass, "sensor.garage_energy_delivered") == 2.0
+
+
+async def test_a_session_ends_when_the_stop_notification_arrives(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With push on, the stop ends the session at once; Thor's record completes it.
+
+    Idle polls are then 5 minutes apart: the finished record, late at first, is read
+    again a minute later all the same.
+    """
+    box = _box(simulator)
+    simulator.chargeboxes[box].payment_free = False
+    webhook_id = "thor-webhook-energy-0123456789"
+    sim_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        sim_config_entry, options={CONF_PUSH: True, CONF_WEBHOOK_ID: webhook_id}
+    )
+    await async_setup_entry(hass, sim_config_entry)
+    client = await hass_client_no_auth()
+    simulator.notification_url = str(client.make_url(f"/api/webhook/{webhook_id}"))
+    events = _sessions(hass, sim_config_entry)
+    simulator.start_rfid_charge(box, 1, CARD)
+    await simulator.async_send_notifications()
+    await async_poll(hass, freezer, 31)
+    await async_poll(hass, freezer, 20 * 60)
+    counted = _kwh(hass, TOTAL)
+    assert counted > 7  # 20 minutes at 22 kW
+
+    simulator.faults.set(status=503, path="/charges/finished", count=1)
+    freezer.tick(timedelta(seconds=20))  # Delivered after the last reading.
+    simulator.end_charge(box, 1)
+    await simulator.async_send_notifications()
+    await hass.async_block_till_done()
+    assert [e.type for e in events] == [
+        SessionEventType.CHARGING_STARTED,
+        SessionEventType.CHARGING_STOPPED,
+    ]
+    # With what is known then: at least what polls counted (the stop's own energy
+    # when the notification gives it).
+    stopped = events[-1].energy
+    assert stopped is not None
+    assert stopped >= counted
+    assert _kwh(hass, LAST_ENERGY_1) == stopped
+    assert entity_state(hass, LAST_COST_1) == STATE_UNKNOWN
+
+    await async_poll(hass, freezer, 31)
+    await async_poll(hass, freezer, 31)
+    (item,) = simulator.finished
+    assert _kwh(hass, LAST_ENERGY_1) == item["energy"] / 1000
+    assert _kwh(hass, TOTAL) == item["energy"] / 1000
+    assert float(entity_state(hass, LAST_COST_1)) == item["payment"]["price"]
+    assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == (
+        dt_util.utc_from_timestamp(item["date_finished"] // 1000)
+    )
+    assert len(events) == 2

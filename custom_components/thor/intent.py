@@ -381,12 +381,10 @@ class ChargeEnergyHandler(_ThorIntentHandler):
     ) -> float | None:
         """Return the Wh of the last charge that ended (on the connector), if known."""
         entry: ThorConfigEntry = controller.entry
-        meter = entry.runtime_data.energy.meters.get(request.box.chargebox_id)
-        if meter is None:
-            return None
+        last = entry.runtime_data.energy.last_sessions(request.box.chargebox_id)
         sessions = [
             session
-            for number, session in meter.last.items()
+            for number, session in last.items()
             if connector is None or number == connector
         ]
         ended = [s for s in sessions if s.energy is not None]

@@ -24,8 +24,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import ThorData
-from .energy import LastSession, ThorEnergyTracker, energy_signal, kwh
+from .energy import ThorEnergyTracker, energy_signal, kwh
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
+from .ledger import LastSession
 from .runtime import ThorConfigEntry
 from .thor_api import Connector, ConnectorFormat, ConnectorType, PowerType
 
@@ -76,8 +77,7 @@ def _last[T](
     def _value(
         tracker: ThorEnergyTracker, chargebox_id: str, connector: int
     ) -> T | None:
-        meter = tracker.meters.get(chargebox_id)
-        session = None if meter is None else meter.last.get(connector)
+        session = tracker.last_session(chargebox_id, connector)
         return None if session is None else value_fn(session)
 
     return _value
@@ -87,9 +87,7 @@ def _total(
     tracker: ThorEnergyTracker, chargebox_id: str, connector: int
 ) -> float | None:
     """Return the kWh delivered by a chargebox (connector 0) or one connector."""
-    if (meter := tracker.meters.get(chargebox_id)) is None:
-        return None
-    return kwh(meter.total if connector == 0 else meter.totals.get(connector, 0.0))
+    return kwh(tracker.total(chargebox_id, connector or None))
 
 
 def _current(phase: str) -> Callable[[ThorEnergyTracker, str, int], float | None]:
@@ -357,7 +355,9 @@ class _FollowsMeters(ThorEntity):
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
-                energy_signal(self.coordinator.config_entry.entry_id),
+                energy_signal(
+                    self.coordinator.config_entry.entry_id, self.chargebox_id
+                ),
                 self._handle_coordinator_update,
             )
         )
@@ -450,8 +450,7 @@ class ThorConnectorMeterSensorEntity(
         """Return the unit; a cost is in the currency Thor charged in."""
         if self.entity_description.device_class is not SensorDeviceClass.MONETARY:
             return super().native_unit_of_measurement
-        meter = self.tracker.meters.get(self.chargebox_id)
-        session = None if meter is None else meter.last.get(self.connector)
+        session = self.tracker.last_session(self.chargebox_id, self.connector)
         if session is not None and session.currency:
             return session.currency
         return self.hass.config.currency
