@@ -119,7 +119,7 @@ class _FinishedReads:
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
-        client: ThorClient,
+        throttled_for: Callable[[], float],
         *,
         awaited: Callable[[], bool],
         read_awaited: Callable[[], Coroutine[Any, Any, None]],
@@ -127,7 +127,7 @@ class _FinishedReads:
         """Initialize with what tells whether records are awaited and reads them."""
         self._hass = hass
         self._entry = entry
-        self._client = client
+        self._throttled_for = throttled_for
         self._awaited = awaited
         self._read_awaited = read_awaited
         self._reading = False
@@ -143,7 +143,7 @@ class _FinishedReads:
             return
         wait = max(
             self._last_read + FINISHED_RETRY.total_seconds() - self._hass.loop.time(),
-            self._client.backoff.remaining(),
+            self._throttled_for(),
         )
         if wait > 0:
             self._timer = async_call_later(self._hass, wait, self._on_timer)
@@ -226,7 +226,7 @@ class ThorEnergyTracker:
         self._reads = _FinishedReads(
             hass,
             entry,
-            client,
+            coordinator.throttled_for,
             awaited=lambda: bool(self._awaited()),
             read_awaited=self._async_read_awaited,
         )
