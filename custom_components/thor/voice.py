@@ -44,6 +44,7 @@ from .charge_control import ThorChargeController
 from .const import DOMAIN, LOGGER
 from .data import chargebox_name
 from .entries import chargebox_subentries
+from .thor_api import parse_connector
 from .vol import vol
 
 INTENT_START: Final = "ThorStartCharging"
@@ -160,7 +161,7 @@ class Phrasebook:
     def number(self, token: str) -> int | None:
         """Return the connector number a spoken token stands for, None if none."""
         if token.isdigit():
-            return int(token)
+            return parse_connector(token)
         return self.numbers.get(token)
 
 

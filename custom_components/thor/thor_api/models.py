@@ -21,7 +21,7 @@ from .const import (
     Vehicle,
 )
 from .exceptions import ThorResponseError
-from .validation import parse_transaction_id
+from .validation import parse_connector, parse_transaction_id
 
 type JSONObject = Mapping[str, Any]
 
@@ -118,8 +118,7 @@ def _connector_numbers(value: Any) -> frozenset[int]:
                 (entry[key] for key in ("connector", "id", "number") if key in entry),
                 None,
             )
-        number = _int(raw)
-        if number is not None and number >= 1:
+        if (number := parse_connector(raw)) is not None:
             numbers.add(number)
     return frozenset(numbers)
 
@@ -263,7 +262,7 @@ def _charge_place(data: Any) -> tuple[str, int] | None:
     if not isinstance(data, Mapping):
         return None
     chargebox = data.get("chargebox")
-    connector = _int(data.get("connector"))
+    connector = parse_connector(data.get("connector"))
     if chargebox is None or connector is None:
         return None
     return str(chargebox), connector
@@ -413,7 +412,7 @@ class Reservation:
         if not isinstance(data, Mapping):
             return None
         chargebox = data.get("chargebox")
-        connector = _int(data.get("connector"))
+        connector = parse_connector(data.get("connector"))
         if chargebox is None or chargebox == "" or connector is None:
             return None
         payment = data.get("payment")
