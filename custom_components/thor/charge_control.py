@@ -287,14 +287,9 @@ class ThorChargeController:
         """
         self._check_connector(connector)
         async with self._lock(connector):
-            pending = self._pending.get(connector)
-            if pending is not None and pending.command is ChargeCommand.START:
-                LOGGER.debug("Start on connector %s already sent", connector)
-                return None if skip_if_on else pending.result
-            if skip_if_on and self.is_on(connector):
-                return None
-            self._check_online(connector)
-            if pending is None and self.charging(connector):
+            if (done := self._preamble(connector, ChargeCommand.START, skip_if_on))[0]:
+                return done[1]
+            if connector not in self._pending and self.charging(connector):
                 raise self._refused(ThorAlreadyInTransactionError, connector)
             try:
                 id_tag = await self.client.start_charge(self.chargebox_id, connector)
@@ -320,13 +315,8 @@ class ThorChargeController:
         """
         self._check_connector(connector)
         async with self._lock(connector):
-            pending = self._pending.get(connector)
-            if pending is not None and pending.command is ChargeCommand.STOP:
-                LOGGER.debug("Stop on connector %s already sent", connector)
-                return None if skip_if_off else pending.result
-            if skip_if_off and not self.is_on(connector):
-                return None
-            self._check_online(connector)
+            if (done := self._preamble(connector, ChargeCommand.STOP, skip_if_off))[0]:
+                return done[1]
             charge = self._current(connector).charges.get(connector)
             record = self._records.get(connector)
             if charge is not None and charge.id_tag:
@@ -371,6 +361,25 @@ class ThorChargeController:
                 awaiting_charge=record is not None and record.stop_requested,
             )
             return result
+
+    def _preamble(
+        self, connector: int, command: ChargeCommand, skip: bool
+    ) -> tuple[bool, ChargeResult | None]:
+        """Decide, under the connector's lock, whether a command must be sent.
+
+        Return (True, result) when it must not: it repeats the command in flight or
+        awaiting confirmation (its result is returned, so a double tap or a repeated
+        voice command acts once), or `skip` (the switch) and the connector already
+        shows what it asks. Refuse a command an offline chargebox could not receive.
+        """
+        pending = self._pending.get(connector)
+        if pending is not None and pending.command is command:
+            LOGGER.debug("%s on connector %s already sent", command, connector)
+            return True, None if skip else pending.result
+        if skip and self.is_on(connector) is (command is ChargeCommand.START):
+            return True, None
+        self._check_online(connector)
+        return False, None
 
     async def _async_send_stop(
         self, connector: int, id_tag: str, transaction: int | None

@@ -257,15 +257,27 @@ class Chargebox:
         )
 
 
-def _charge_place(data: Any) -> tuple[str, int] | None:
-    """Return the chargebox and connector of a charge item, None if it lacks one."""
+def _charge_fields(data: Any) -> dict[str, Any] | None:
+    """Return what running and finished charge items share, None without a place.
+
+    A charge names its chargebox and connector, or it is of no use.
+    """
     if not isinstance(data, Mapping):
         return None
     chargebox = data.get("chargebox")
     connector = parse_connector(data.get("connector"))
     if chargebox is None or connector is None:
         return None
-    return str(chargebox), connector
+    return {
+        "id": parse_transaction_id(data.get("id")),
+        "chargebox": str(chargebox),
+        "connector": connector,
+        "date_started": _timestamp(data.get("date_started")),
+        "energy": _number(data.get("energy")),
+        "id_tag": _str(data.get("id_tag")) or None,
+        "user": _text(data.get("user")),
+        "type": _text(data.get("type")),
+    }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -298,19 +310,11 @@ class RunningCharge:
     @classmethod
     def from_dict(cls, data: Any) -> RunningCharge | None:
         """Parse one item; None when it names no chargebox or connector."""
-        if (place := _charge_place(data)) is None:
+        if (fields := _charge_fields(data)) is None:
             return None
-        chargebox, connector = place
         payment = data.get("payment")
         return cls(
-            id=parse_transaction_id(data.get("id")),
-            chargebox=chargebox,
-            connector=connector,
-            date_started=_timestamp(data.get("date_started")),
-            energy=_number(data.get("energy")),
-            id_tag=_str(data.get("id_tag")) or None,
-            user=_text(data.get("user")),
-            type=_text(data.get("type")),
+            **fields,
             payment=(
                 ChargePayment(
                     start=_number(payment.get("start")),
@@ -359,20 +363,12 @@ class FinishedCharge:
     @classmethod
     def from_dict(cls, data: Any) -> FinishedCharge | None:
         """Parse one item; None when it names no chargebox or connector."""
-        if (place := _charge_place(data)) is None:
+        if (fields := _charge_fields(data)) is None:
             return None
-        chargebox, connector = place
         payment = data.get("payment")
         return cls(
-            id=parse_transaction_id(data.get("id")),
-            chargebox=chargebox,
-            connector=connector,
-            date_started=_timestamp(data.get("date_started")),
+            **fields,
             date_finished=_timestamp(data.get("date_finished")),
-            energy=_number(data.get("energy")),
-            id_tag=_str(data.get("id_tag")) or None,
-            user=_text(data.get("user")),
-            type=_text(data.get("type")),
             payment=(
                 FinishedChargePayment(
                     currency=_text(payment.get("currency")),
