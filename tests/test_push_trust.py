@@ -232,9 +232,11 @@ async def test_notifications_never_replace_or_forget_home_assistants_id_tag(
     for body in (
         # An old start of another charge, replayed.
         notification("start", box, id="old-tag", transaction_id=transaction - 1),
-        # Two stops for the charge Thor still runs: a duplicate and a zero.
+        # Stops for the charge Thor still runs: zeros, and a duplicate of its own.
         notification("stop", box, idTag=ours, transaction_id=0),
         notification("stop", box, idTag=ours, transaction_id=0),
+        notification("stop", box, idTag=ours, transaction_id=transaction),
+        notification("stop", box, idTag=ours, transaction_id=transaction),
     ):
         assert await async_notify(client, body) == 200
         await hass.async_block_till_done()
