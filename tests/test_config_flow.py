@@ -168,7 +168,7 @@ def mock_setup_entry() -> Generator[AsyncMock]:
 def mock_client() -> Generator[MagicMock]:
     """Return the client class the flows build, with Garage and Carport listed."""
     with patch(
-        "custom_components.thor.config_flow.ThorClient", autospec=True
+        "custom_components.thor.entries.ThorClient", autospec=True
     ) as client_class:
         client = client_class.return_value
         client.list_chargeboxes.return_value = [GARAGE, CARPORT]

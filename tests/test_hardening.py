@@ -753,7 +753,7 @@ async def test_8_bad_base_urls_are_refused_in_the_form(
     hass: HomeAssistant, mock_thor_client: MagicMock, base_url: str, error: str
 ) -> None:
     """Every bad base URL gets a form error before any request; nothing crashes."""
-    with patch("custom_components.thor.config_flow.ThorClient") as client_class:
+    with patch("custom_components.thor.entries.ThorClient") as client_class:
         result = await _user_step(hass, {"advanced": {"base_url": base_url}})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"advanced": error}
@@ -765,7 +765,7 @@ async def test_10_api_key_with_control_characters_is_refused(
     hass: HomeAssistant, api_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A key aiohttp cannot send gets a clear field error, no traceback, no request."""
-    with patch("custom_components.thor.config_flow.ThorClient") as client_class:
+    with patch("custom_components.thor.entries.ThorClient") as client_class:
         result = await _user_step(hass, {CONF_API_KEY: api_key})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_API_KEY: "invalid_api_key"}
@@ -1072,7 +1072,7 @@ async def test_one_classification_for_polls_commands_and_the_form(
     assert coordinator.last_exception.translation_key == poll_key
 
     with patch(
-        "custom_components.thor.config_flow.ThorClient", return_value=idle_client
+        "custom_components.thor.entries.ThorClient", return_value=idle_client
     ):
         idle_client.get_chargebox.side_effect = error
         # Another account: the configured one would abort the flow before any request.

@@ -120,7 +120,7 @@ async def test_client_built_from_entry(
         base_url="http://192.168.1.20:8765/latest/integration",
     )
     with patch(
-        "custom_components.thor.ThorClient", return_value=mock_thor_client
+        "custom_components.thor.entries.ThorClient", return_value=mock_thor_client
     ) as client_class:
         await async_setup_entry(hass, entry)
 

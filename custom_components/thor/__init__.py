@@ -8,7 +8,7 @@ when the integration starts, keeping every id.
 from types import MappingProxyType
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.const import CONF_API_KEY, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError
 from homeassistant.helpers import (
@@ -17,7 +17,6 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .blueprint_install import async_install_blueprints
@@ -27,11 +26,12 @@ from .const import (
     LOGGER,
     SUBENTRY_TYPE_CHARGEBOX,
     account_title,
-    base_url_from,
 )
 from .coordinator import ThorDataUpdateCoordinator
 from .energy import ThorEnergyTracker, async_remove_energy
 from .entries import (
+    account_identity,
+    async_client,
     async_forget_account,
     async_get_account,
     async_get_backoff,
@@ -44,7 +44,6 @@ from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
 from .store import ThorChargeStore
 from .thor_api import (
-    ThorClient,
     ThorInvalidApiKeyError,
     ThorInvalidBaseUrlError,
 )
@@ -87,7 +86,7 @@ async def async_migrate_entries(hass: HomeAssistant) -> None:
     entity_registry = er.async_get(hass)
     accounts: dict[tuple[str, str], ConfigEntry] = {}
     for entry in entries:
-        account = (entry.data[CONF_API_KEY], base_url_from(entry.data))
+        account = account_identity(entry.data)
         if entry.version != 1:
             accounts.setdefault(account, entry)
             continue
@@ -95,7 +94,7 @@ async def async_migrate_entries(hass: HomeAssistant) -> None:
         all_disabled = all(
             other.disabled_by is not None
             for other in entries
-            if (other.data[CONF_API_KEY], base_url_from(other.data)) == account
+            if account_identity(other.data) == account
         )
         chargebox_id: str = entry.data[CONF_CHARGEBOX_ID]
         subentry = chargebox_subentries(parent).get(chargebox_id)
@@ -185,11 +184,8 @@ def _move_registry_entries(
 async def async_setup_entry(hass: HomeAssistant, entry: ThorConfigEntry) -> bool:
     """Set up a Thor account and its chargeboxes."""
     try:
-        client = ThorClient(
-            session=async_get_clientsession(hass),
-            api_key=entry.data[CONF_API_KEY],
-            base_url=base_url_from(entry.data),
-            backoff=async_get_backoff(hass, entry.entry_id),
+        client = async_client(
+            hass, entry.data, backoff=async_get_backoff(hass, entry.entry_id)
         )
     except ThorInvalidApiKeyError as err:
         # Stored before the key was checked as it is today: ask for a valid one.

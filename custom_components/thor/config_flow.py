@@ -17,7 +17,6 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import AbortFlow, section
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectOptionDict,
     SelectSelector,
@@ -41,14 +40,17 @@ from .const import (
     LOGGER,
     SUBENTRY_TYPE_CHARGEBOX,
     account_title,
-    base_url_from,
 )
-from .entries import async_get_backoff, chargebox_subentries
+from .entries import (
+    account_identity,
+    async_client,
+    async_get_backoff,
+    chargebox_subentries,
+)
 from .errors import FailureKind, IssueScope, ThorFailure, classify
 from .push import PushUnavailableError, async_webhook_url
 from .thor_api import (
     Chargebox,
-    ThorBackoff,
     ThorChargeboxNotActiveError,
     ThorChargeboxNotFoundError,
     ThorClient,
@@ -221,25 +223,6 @@ def _configured_chargeboxes(hass: HomeAssistant) -> dict[str, ConfigEntry]:
     return configured
 
 
-def _client(
-    hass: HomeAssistant,
-    settings: Mapping[str, Any],
-    *,
-    backoff: ThorBackoff | None = None,
-) -> ThorClient:
-    """Return a client on Home Assistant's shared session.
-
-    Without `backoff` the client has its own (no entry yet, or new settings).
-    """
-    extra: dict[str, Any] = {} if backoff is None else {"backoff": backoff}
-    return ThorClient(
-        session=async_get_clientsession(hass),
-        api_key=settings[CONF_API_KEY],
-        base_url=base_url_from(settings),
-        **extra,
-    )
-
-
 async def _list_chargeboxes(
     client: ThorClient,
 ) -> tuple[list[Chargebox] | None, str | None]:
@@ -369,8 +352,7 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
                 for entry in self.hass.config_entries.async_entries(
                     DOMAIN, include_ignore=False
                 )
-                if entry.data.get(CONF_API_KEY) == settings[CONF_API_KEY]
-                and base_url_from(entry.data) == base_url_from(settings)
+                if account_identity(entry.data) == account_identity(settings)
             ),
             None,
         )
@@ -412,7 +394,7 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         """List the chargeboxes of valid settings; go on to choosing them."""
         if entry := self._account_entry(settings):
             return self._abort_account_configured(entry)
-        listed, error = await _list_chargeboxes(_client(self.hass, settings))
+        listed, error = await _list_chargeboxes(async_client(self.hass, settings))
         if error is not None:
             return self._show_user_form(user_input, {"base": error})
         self._settings = settings
@@ -481,7 +463,10 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
             user_input is not None
             and (
                 chargebox := await _read_typed_chargebox(
-                    self.hass, _client(self.hass, self._settings), user_input, errors
+                    self.hass,
+                    async_client(self.hass, self._settings),
+                    user_input,
+                    errors,
                 )
             )
             is not None
@@ -595,7 +580,7 @@ class ThorConfigFlow(ConfigFlow, domain=DOMAIN):
         it is refused; the missing ids go to `placeholders`.
         """
         missing, error = await _unreadable_chargeboxes(
-            _client(self.hass, settings), _entry_chargebox_ids(entry)
+            async_client(self.hass, settings), _entry_chargebox_ids(entry)
         )
         if error is not None:
             return {"base": error}
@@ -629,7 +614,7 @@ class ChargeboxSubentryFlow(ConfigSubentryFlow):
         """List the account's chargeboxes that no Thor entry has yet."""
         entry = self._get_entry()
         try:
-            self._client = _client(
+            self._client = async_client(
                 self.hass,
                 entry.data,
                 backoff=async_get_backoff(self.hass, entry.entry_id),

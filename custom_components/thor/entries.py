@@ -9,20 +9,49 @@ commands awaiting confirmation carry over; a removed chargebox's controller is
 dropped, its timers stopped).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util.hass_dict import HassKey
 
 from .charge_control import ThorChargeController
-from .const import CONF_CHARGEBOX_ID, DOMAIN, SUBENTRY_TYPE_CHARGEBOX
+from .const import CONF_CHARGEBOX_ID, DOMAIN, SUBENTRY_TYPE_CHARGEBOX, base_url_from
 from .store import ThorChargeStore
-from .thor_api import ThorBackoff
+from .thor_api import ThorBackoff, ThorClient
 
 BACKOFFS: Final[HassKey[dict[str, ThorBackoff]]] = HassKey(f"{DOMAIN}_backoffs")
 """Each entry's rate-limit back-off; it outlives setup retries and reloads."""
+
+
+def account_identity(data: Mapping[str, Any]) -> tuple[str, str]:
+    """Return what tells Thor accounts apart: the API key and the base URL."""
+    return (data[CONF_API_KEY], base_url_from(data))
+
+
+@callback
+def async_client(
+    hass: HomeAssistant,
+    settings: Mapping[str, Any],
+    *,
+    backoff: ThorBackoff | None = None,
+) -> ThorClient:
+    """Return a client for an account's settings on Home Assistant's shared session.
+
+    Without `backoff` the client has its own (no entry yet, or new settings).
+    Raises the client's `ThorInvalidApiKeyError` or `ThorInvalidBaseUrlError`.
+    """
+    extra: dict[str, Any] = {} if backoff is None else {"backoff": backoff}
+    return ThorClient(
+        session=async_get_clientsession(hass),
+        api_key=settings[CONF_API_KEY],
+        base_url=base_url_from(settings),
+        **extra,
+    )
 
 
 @callback
