@@ -39,7 +39,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 import json
 import math
 from pathlib import Path
@@ -118,11 +118,26 @@ class Result:
         verdict = "PASS" if self.passed else "FAIL"
         return f"    {self.label:<44}{self.value:>10}   goal {self.goal:<9}{verdict}"
 
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figure as JSON (what a part run on its own hands back)."""
+        return asdict(self)
 
-def print_results(results: list[Result], elapsed: float) -> None:
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Return a figure from `as_dict()`'s JSON."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+def print_results(
+    results: list[Result],
+    elapsed: float,
+    sections: Sequence[str] = SECTIONS,
+    *,
+    name: str = "bench",
+) -> None:
     """Print the figures, grouped by section."""
-    print(f"\nbench: results ({elapsed:.0f} s in all)", flush=True)
-    for section in SECTIONS:
+    print(f"\n{name}: results ({elapsed:.0f} s in all)", flush=True)
+    for section in sections:
         lines = [result for result in results if result.section == section]
         if lines:
             print(f"  {section}")
