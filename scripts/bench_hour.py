@@ -382,7 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as err:
         log(f"error: {err}")
         status = 2
-    print_results(results, time.monotonic() - started, SECTIONS, name="bench-hour")
+    if args.json is None:  # Else the caller (scripts/bench) prints them.
+        print_results(results, time.monotonic() - started, SECTIONS, name="bench-hour")
     if status == 0 and any(result.passed is False for result in results):
         status = 1
     if args.json is not None:

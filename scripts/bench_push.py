@@ -591,7 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted")
         status = 130
-    print_results(results, time.monotonic() - started, SECTIONS, name="bench-push")
+    if args.json is None:  # Else the caller (scripts/bench) prints them.
+        print_results(results, time.monotonic() - started, SECTIONS, name="bench-push")
     if status == 0 and any(result.passed is False for result in results):
         status = 1
     if args.json is not None:
