@@ -116,7 +116,7 @@ class Result:
         if self.passed is None:
             return f"    {self.label:<44}{self.value:>16}"
         verdict = "PASS" if self.passed else "FAIL"
-        return f"    {self.label:<44}{self.value:>16}   goal {self.goal:<9}{verdict}"
+        return f"    {self.label:<44}{self.value:>16}   goal {self.goal:<10}{verdict}"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the figure as JSON (what a part run on its own hands back)."""
