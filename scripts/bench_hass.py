@@ -27,6 +27,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
+import math
 from pathlib import Path
 import secrets
 import shutil
@@ -67,14 +68,13 @@ from thor_simulator import ThorSimulator  # noqa: E402
 DOMAIN = "thor"
 API_KEY = "thor-bench-api-key"
 FROZEN_START = datetime(2026, 3, 10, 18, 0, 0, tzinfo=dt_util.UTC)
-"""Where frozen time starts: 10:00 in the harness's time zone (US/Pacific), far from
+"""Where frozen time starts: 11:00 in the harness's time zone (US/Pacific), far from
 the daily reconciliation (15 minutes after local midnight)."""
 SETTLE_LIMIT = 120.0
 """Real seconds Home Assistant's tasks may take to be done after a timer or a call."""
 MAX_TIMER_STEPS = 100_000
 """Timers run in one `run_until` at most: more means a timer loop, not polling."""
 
-LOGGER = logging.getLogger("bench")
 QUIET_LOGGERS = ("homeassistant.loader", "aiohttp_fast_zlib")
 """Loggers whose start-up warnings (a custom integration; no zlib_ng) are noise here."""
 
@@ -129,7 +129,6 @@ class Clock:
     """Frozen time, moved on by the benchmark only."""
 
     factory: FrozenDateTimeFactory
-    timers_run: int = 0
 
     def now(self) -> datetime:
         """Return the frozen time."""
@@ -165,9 +164,10 @@ class Clock:
             if step is not None:
                 wait = min(wait, step)
             if wait > 0:
-                self.factory.tick(timedelta(seconds=wait))
+                # Whole microseconds (frozen time's resolution), rounded up: a timer
+                # a float's rounding error ahead must not be waited for forever.
+                self.factory.tick(timedelta(microseconds=math.ceil(wait * 1e6)))
             async_fire_time_changed_exact(hass, self.now())
-            self.timers_run += 1
             await async_settle(hass)
             if after_timer is not None:
                 await after_timer()
