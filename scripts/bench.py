@@ -1,37 +1,43 @@
-"""Benchmark: the Thor requests of one account entry, and how fast commands confirm.
+"""Benchmark: the Thor requests of an account entry, its commands, its notifications.
 
-Run by `scripts/bench`. It starts the Thor simulator and a real Home Assistant on free
-loopback ports with a temporary config directory (a copy of config/configuration.yaml),
-onboards it and creates one Thor account entry through the real config flow with one
-chargebox; more chargeboxes are added to the simulator (admin API) and to the entry
-(the subentry flow) as the sizes ask. For each size N (default 1, 5 and 20):
+Run by `scripts/bench`, in three parts (each prints figures beside their goals):
 
-1. setup: the entry is reloaded (REST) and the requests counted until it is loaded
-   and quiet (goal: 2 at most);
-2. idle: polls are forced (`homeassistant.update_entity` on one Thor entity; Home
-   Assistant's debouncer allows one every 10 s) and the requests of each counted
-   (goal: exactly 1); requests per idle hour = requests per poll x polls per hour,
-   from the idle interval measured with a natural poll (else the declared 60 s);
-3. charging: a charge starts at the box (the simulator's RFID start) and polls are
-   forced again (goal: 2 at most per poll);
+A. requests over simulated time (scripts/bench_hour.py, in-process Home Assistant with
+   frozen time moved from one timer to the next; seconds): the requests of a whole
+   idle hour (goal: 60 at most), of ten minutes of charging (goal: 2 per poll) and of a
+   whole idle hour with push (goal: 12 at most), at every size N;
 
-then, at the largest N, the switch of a connector is turned on with the simulator's
-start delay d (default 1, 3, 6 and 11 s) and the time from the turn_on call's answer
-until the connector's "occupied" binary sensor is on is measured (goal: d + 2 s), and
-the same for turn_off with the stop delay set to d.
+B. a real Home Assistant: it starts the Thor simulator and Home Assistant on free
+   loopback ports with a temporary config directory (a copy of
+   config/configuration.yaml), onboards it and creates one Thor account entry
+   through the real config flow with one chargebox; more chargeboxes are added to
+   the simulator (admin API) and to the entry (the subentry flow) as the sizes ask.
+   For each size N (default 1, 5 and 20):
 
-Last, push: Home Assistant's external URL is set to its own address, push is switched
-on in the entry's options flow (REST) and the simulator's notifications are sent to the
-address the flow shows; then
+   1. setup: the entry is reloaded (REST) and the requests counted until it is
+      loaded and quiet (goal: 2 at most);
+   2. idle: polls are forced (`homeassistant.update_entity` on one Thor entity; Home
+      Assistant's debouncer allows one every 10 s) and the requests of each counted
+      (goal: exactly 1);
+   3. charging: a charge starts at the box (the simulator's RFID start) and polls are
+      forced again (goal: 2 at most per poll);
 
-4. the confirmations are timed again with push (goal: d + 0.5 s), and
-5. requests per idle hour with push (goal: 12 at most, an idle interval of >= 300 s):
-   the time between two natural idle polls (nothing forced; about 5½ minutes), or with
-   --quick (or --no-natural) the coordinator's update_interval from the entry's
-   diagnostics (GET /api/diagnostics/config_entry/{entry_id}), with push.healthy.
+   then, at the largest N, the switch of a connector is turned on with the
+   simulator's start delay d (default 1, 3, 6 and 11 s) and the time from the
+   turn_on call's answer until the connector's "occupied" binary sensor is on is
+   measured (goal: d + 2 s), and the same for turn_off with the stop delay set to d.
+   Last, push: Home Assistant's external URL is set to its own address, push is
+   switched on in the entry's options flow (REST) and the simulator's notifications
+   are sent to the address the flow shows; the confirmations are timed again (goal:
+   d + 0.5 s) and the entry's diagnostics must show push healthy and the idle poll
+   interval slowed to 300 s;
 
-Prints the figures beside their goals, exits 0 when all are met, 1 when one is missed,
-2 when the setup fails. Every process is stopped on exit, Ctrl-C included.
+C. CPU per notification (scripts/bench_push.py): the process time a start, a meter
+   values and a stop notification posted to the webhook cost Home Assistant at
+   N = 1, 20 and 100 (goal: < 1 ms above the HTTP floor at N = 100, flat in N).
+
+Exits 0 when all goals are met, 1 when one is missed, 2 when a setup fails. Every
+process is stopped on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -39,10 +45,11 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 import json
 import math
 from pathlib import Path
+import subprocess
 import sys
 import time
 from typing import Any
@@ -50,15 +57,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import thor_dev
 
+SCRIPTS = Path(__file__).resolve().parent
+
 PROG = "scripts/bench"
 SIM_API_KEY = "thor-bench-api-key"
 OWNER = ("Thor Bench", "bench", "thor-bench")
 """Name, username and password of the temporary instance's owner."""
 
-IDLE_INTERVAL = 60.0
-"""Seconds: the integration's declared idle poll interval."""
-CHARGING_INTERVAL = 30.0
-"""Seconds: the integration's declared poll interval while a connector charges."""
 COOLDOWN = 10.3
 """Seconds between two forced polls: Home Assistant's refresh debouncer runs a
 requested refresh at once only 10 s after the previous one."""
@@ -80,18 +85,13 @@ PUSH_CONFIRM_SLACK = 0.5
 """The same with push: a notification confirms the command."""
 PUSH_IDLE_INTERVAL = 300.0
 """Seconds: the integration's declared idle poll interval while notifications arrive."""
-PUSH_HOUR_GOAL = 12
-"""Requests per idle hour with push."""
-SETTLE_PUSH = 65.0
-"""Seconds waited before the idle measurement with push: the finished-charges read
-of the last charge is due (at most one a minute)."""
 
 SECTIONS = (
     "setup: requests from an entry reload until loaded and quiet",
     "idle: requests per poll (forced polls)",
     "charging: requests per poll while one connector charges",
     "confirmation: switch call answered -> occupied sensor (start/stop delay d)",
-    "push: notifications on (options flow), confirmation and requests per idle hour",
+    "push: notifications on (options flow), confirmation and diagnostics",
 )
 SETUP, IDLE, CHARGING, CONFIRM, PUSH = SECTIONS
 
@@ -114,15 +114,32 @@ class Result:
     def line(self) -> str:
         """Return the printed line."""
         if self.passed is None:
-            return f"    {self.label:<44}{self.value:>10}"
+            return f"    {self.label:<44}{self.value:>16}"
         verdict = "PASS" if self.passed else "FAIL"
-        return f"    {self.label:<44}{self.value:>10}   goal {self.goal:<9}{verdict}"
+        return f"    {self.label:<44}{self.value:>16}   goal {self.goal:<10}{verdict}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figure as JSON (what a part run on its own hands back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Return a figure from `as_dict()`'s JSON."""
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
 
-def print_results(results: list[Result], elapsed: float) -> None:
-    """Print the figures, grouped by section."""
-    print(f"\nbench: results ({elapsed:.0f} s in all)", flush=True)
-    for section in SECTIONS:
+def print_results(
+    results: list[Result],
+    elapsed: float,
+    sections: Sequence[str] | None = None,
+    *,
+    name: str = "bench",
+) -> None:
+    """Print the figures, grouped by section (in the order they first came)."""
+    print(f"\n{name}: results ({elapsed:.0f} s in all)", flush=True)
+    if sections is None:
+        sections = list(dict.fromkeys(result.section for result in results))
+    for section in sections:
         lines = [result for result in results if result.section == section]
         if lines:
             print(f"  {section}")
@@ -287,9 +304,6 @@ class Bench:
         self.boxes: list[Chargebox] = []
         self.entry_id: str | None = None
         self.last_force = 0.0
-        self.idle_per_poll: dict[int, int] = {}
-        self.idle_interval: tuple[float, int] | None = None
-        """The measured idle interval and the N it was measured at."""
         self.entity_ids: list[str] = []
         """The Thor entities, as last looked up."""
         self.call_seconds = 0.0
@@ -364,18 +378,6 @@ class Bench:
             timeout=60,
         )
         return self.wait_requests(before, first=COOLDOWN + 5, quiet=QUIET)
-
-    def natural_poll(self, since: float, expected: float) -> tuple[float, Poll] | None:
-        """Wait for the next poll nobody forced; return the interval and its requests.
-
-        `since` is when the previous poll was over (monotonic seconds).
-        """
-        before = self.sim.counts()
-        timeout = expected * 1.5 + 10 - (time.monotonic() - since)
-        poll = self.wait_requests(before, first=timeout, quiet=QUIET)
-        if not poll.counts:
-            return None
-        return poll.began - since, poll
 
     def loaded(self) -> bool:
         """Return whether the Thor entry is loaded (raise if it failed)."""
@@ -543,8 +545,8 @@ class Bench:
             polls.append(poll)
         return polls
 
-    def measure_idle(self, size: int, natural: bool) -> None:
-        """Count the requests of forced idle polls (and of a natural one)."""
+    def measure_idle(self, size: int) -> None:
+        """Count the requests of forced idle polls."""
         polls = self.forced_polls(size, "idle", self.args.polls)
         totals = [poll.total for poll in polls]
         self.add(
@@ -554,49 +556,8 @@ class Bench:
             f"= {IDLE_GOAL}",
             all(total == IDLE_GOAL for total in totals),
         )
-        self.idle_per_poll[size] = max(totals)
-        if not natural:
-            return
-        log(f"N={size}: waiting for a natural idle poll (about {IDLE_INTERVAL:.0f} s)")
-        seen = self.natural_poll(polls[-1].ended, IDLE_INTERVAL)
-        if seen is None:
-            self.add(IDLE, f"N={size:<3} natural idle poll", "none", "one", False)
-            return
-        interval, poll = seen
-        log(
-            f"N={size}: natural idle poll after {interval:.1f} s: {paths_text(poll.counts)}"
-        )
-        self.idle_interval = (interval, size)
-        self.idle_per_poll[size] = max(self.idle_per_poll[size], poll.total)
-        self.add(IDLE, f"N={size:<3} idle interval (natural poll)", f"{interval:.1f} s")
-        self.add(
-            IDLE,
-            f"N={size:<3} requests per natural idle poll",
-            str(poll.total),
-            f"= {IDLE_GOAL}",
-            poll.total == IDLE_GOAL,
-        )
 
-    def per_idle_hour(self) -> None:
-        """Add requests per idle hour = requests per poll x polls per hour."""
-        if self.idle_interval is not None:
-            interval, size = self.idle_interval
-            source = f"measured at N={size}"
-        else:
-            interval, source = IDLE_INTERVAL, "declared"
-        self.add(IDLE, f"per hour: poll interval {source}", f"{interval:.1f} s")
-        goal = round(3600 / IDLE_INTERVAL) * IDLE_GOAL
-        for size, per_poll in self.idle_per_poll.items():
-            per_hour = per_poll * 3600 / interval
-            self.add(
-                IDLE,
-                f"N={size:<3} requests per idle hour",
-                f"{per_hour:.0f}",
-                f"<= {goal}",
-                round(per_hour) <= goal,
-            )
-
-    def measure_charging(self, size: int, natural: bool, last: bool) -> None:
+    def measure_charging(self, size: int, last: bool) -> None:
         """Count the requests per poll while one connector charges."""
         box = self.boxes[0]
         self.sim.rfid_start(box.id, 1)
@@ -616,34 +577,6 @@ class Bench:
             f"<= {CHARGING_GOAL}",
             max(totals) <= CHARGING_GOAL,
         )
-        if natural:
-            log(
-                f"N={size}: waiting for a natural charging poll "
-                f"(about {CHARGING_INTERVAL:.0f} s)"
-            )
-            seen = self.natural_poll(polls[-1].ended, CHARGING_INTERVAL)
-            if seen is None:
-                self.add(
-                    CHARGING, f"N={size:<3} natural charging poll", "none", "one", False
-                )
-            else:
-                interval, poll = seen
-                log(
-                    f"N={size}: natural charging poll after {interval:.1f} s: "
-                    f"{paths_text(poll.counts)}"
-                )
-                self.add(
-                    CHARGING,
-                    f"N={size:<3} charging interval (natural)",
-                    f"{interval:.1f} s",
-                )
-                self.add(
-                    CHARGING,
-                    f"N={size:<3} requests per natural charging poll",
-                    str(poll.total),
-                    f"<= {CHARGING_GOAL}",
-                    poll.total <= CHARGING_GOAL,
-                )
         self.sim.end_charge(box.id, 1)
         log(f"N={size}: the charge ended at the box")
         if last:
@@ -784,8 +717,11 @@ class Bench:
             int(push.get("notifications_received") or 0),
         )
 
-    def measure_push_idle(self, size: int, natural: bool) -> None:
-        """Requests per idle hour with push: the natural idle interval, or diagnostics."""
+    def check_push(self, size: int) -> None:
+        """Check in the diagnostics that push is healthy and polls slowed down.
+
+        The requests of a whole idle hour with push are counted by bench_hour.py.
+        """
         interval, healthy, received = self.push_diagnostics()
         shown = "none" if interval is None else f"{interval:.0f} s"
         log(
@@ -806,62 +742,6 @@ class Bench:
             f">= {PUSH_IDLE_INTERVAL:.0f} s",
             interval is not None and interval >= PUSH_IDLE_INTERVAL,
         )
-        per_poll = max(self.idle_per_poll.values(), default=IDLE_GOAL)
-        source = "diagnostics"
-        if natural:
-            # Nothing forced: the first natural poll may still follow the interval of
-            # the last charging or confirmation poll; the one after it shows the
-            # idle interval with push.
-            expected = PUSH_IDLE_INTERVAL
-            # Settle first: the charges of the confirmations still cost a read of the
-            # finished charges (at most one a minute, at the next reading) and of the
-            # running charges (until their id_tags are forgotten). An hour after a
-            # charge pays them once; a steady idle hour does not.
-            log(f"N={size}: settling for {SETTLE_PUSH:.0f} s, then two forced polls")
-            time.sleep(SETTLE_PUSH)
-            self.forced_polls(size, "settling", 2)
-            log(
-                f"N={size}: waiting for two natural idle polls with push "
-                f"(the second about {expected:.0f} s after the first)"
-            )
-            first = self.natural_poll(time.monotonic(), expected)
-            second = None
-            if first is not None:
-                # Not counted per idle hour: it may still read the running charges
-                # for the last command (the charge controller's watch).
-                log(f"N={size}: natural idle poll: {paths_text(first[1].counts)}")
-                second = self.natural_poll(first[1].ended, expected)
-            if second is None:
-                self.add(PUSH, "natural idle poll with push", "none", "two", False)
-                return
-            measured, poll = second
-            log(
-                f"N={size}: the next natural idle poll after {measured:.1f} s: "
-                f"{paths_text(poll.counts)}"
-            )
-            per_poll = max(per_poll, poll.total)
-            interval = measured
-            source = "two natural polls"
-            self.add(
-                PUSH,
-                f"N={size:<3} idle interval (natural polls)",
-                f"{measured:.1f} s",
-                f">= {PUSH_IDLE_INTERVAL:.0f} s",
-                # Measured from the previous poll's last request to this one's first
-                # (sampled every 0.1 s): a second's leeway.
-                measured >= PUSH_IDLE_INTERVAL - 1,
-            )
-        if interval is None or interval <= 0:
-            return
-        per_hour = per_poll * 3600 / interval
-        self.add(PUSH, f"per hour: idle interval from {source}", f"{interval:.1f} s")
-        self.add(
-            PUSH,
-            f"N={size:<3} requests per idle hour",
-            f"{per_hour:.0f}",
-            f"<= {PUSH_HOUR_GOAL}",
-            round(per_hour) <= PUSH_HOUR_GOAL,
-        )
 
     def measure_push(self, size: int) -> None:
         """Switch push on; time the confirmations and measure the idle requests."""
@@ -875,7 +755,7 @@ class Bench:
             self.wait_state(box.occupied[1], "on", 30)
             self.sim.end_charge(box.id, 1)
             self.wait_state(box.occupied[1], "off", 30)
-        self.measure_push_idle(size, self.args.natural)
+        self.check_push(size)
 
     def run(self) -> None:
         """Measure at every size, then the confirmations at the largest."""
@@ -885,9 +765,8 @@ class Bench:
             self.grow(size)
             log(f"N={size}: measuring")
             self.measure_setup(size)
-            self.measure_idle(size, natural=self.args.natural and last)
-            self.measure_charging(size, natural=self.args.natural and last, last=last)
-        self.per_idle_hour()
+            self.measure_idle(size)
+            self.measure_charging(size, last=last)
         if self.args.delays:
             self.measure_confirmations(sizes[-1])
         if self.args.push:
@@ -978,7 +857,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a fast check: N=1,20, d=1,6, 2 polls, 1 reload, no natural polls",
+        help="a fast check: N=1,20, d=1,6, 1 poll, 1 reload; CPU per notification "
+        "at N=1,100 with fewer rounds",
     )
     parser.add_argument(
         "--sizes",
@@ -991,21 +871,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="simulator start (and stop) delays in seconds (default: 1,3,6,11)",
     )
     parser.add_argument(
-        "--polls", type=int, help="forced polls per measurement (default: 3)"
+        "--polls", type=int, help="forced polls per measurement (default: 2)"
     )
     parser.add_argument("--reloads", type=int, help="reloads per size (default: 2)")
-    parser.add_argument(
-        "--natural",
-        action=argparse.BooleanOptionalAction,
-        help="wait for a natural idle and charging poll at the largest N, and for "
-        "two natural idle polls with push (default: on, off with --quick)",
-    )
     parser.add_argument(
         "--push",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="last, with push switched on: the confirmations again and the requests "
-        "per idle hour (default: on)",
+        help="with push switched on: the idle hour (part A), the confirmations "
+        "again (part B) (default: on)",
+    )
+    parser.add_argument(
+        "--hour",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part A: the requests of simulated hours (default: on)",
+    )
+    parser.add_argument(
+        "--real",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part B: a real Home Assistant: setup, polls, confirmations (default: on)",
+    )
+    parser.add_argument(
+        "--cpu",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="part C: CPU per notification, N=1,20,100 (default: on)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary config dir and logs"
@@ -1015,9 +907,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     defaults: dict[str, Any] = {
         "sizes": [1, 20] if quick else [1, 5, 20],
         "delays": [1.0, 6.0] if quick else [1.0, 3.0, 6.0, 11.0],
-        "polls": 2 if quick else 3,
+        # The simulated hours count 60 idle and 20 charging polls per size: two
+        # forced polls of a real instance are the cross-check.
+        "polls": 1 if quick else 2,
         "reloads": 1 if quick else 2,
-        "natural": not quick,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
@@ -1027,8 +920,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, config_dir: Path, results: list[Result]) -> None:
-    """Set everything up and measure, adding to `results`."""
+def run_real(args: argparse.Namespace, config_dir: Path, results: list[Result]) -> None:
+    """Part B: set the real Home Assistant up and measure, adding to `results`."""
     ha_port, sim_port = thor_dev.free_port(), thor_dev.free_port()
     while sim_port == ha_port:
         sim_port = thor_dev.free_port()
@@ -1047,6 +940,47 @@ def run(args: argparse.Namespace, config_dir: Path, results: list[Result]) -> No
             results += bench.results
         for service in reversed(services):
             service.stop(timeout=15)
+
+
+def run_part(
+    script: str, options: list[str], config_dir: Path, results: list[Result]
+) -> str | None:
+    """Run a part in a process of its own; add its figures; return its error, if any.
+
+    Its own process: part A freezes time, part C measures its process's CPU time.
+    """
+    figures = config_dir / f"{Path(script).stem}.json"
+    command = [sys.executable, str(SCRIPTS / script), *options, "--json", str(figures)]
+    log(f"running {script} {' '.join(options)}".rstrip())
+    code = subprocess.run(command, check=False).returncode
+    if not figures.exists():
+        return f"{script} ended with status {code} and no figures"
+    data: dict[str, Any] = json.loads(figures.read_text())
+    results += [Result.from_dict(item) for item in data["results"]]
+    return f"{script} failed (see above)" if data["status"] == 2 else None
+
+
+def run(args: argparse.Namespace, config_dir: Path, results: list[Result]) -> None:
+    """Run the parts asked for, adding to `results`.
+
+    A part's error ends the run with status 2, once the other parts ran.
+    """
+    errors: list[str] = []
+    if args.hour:
+        options = ["--sizes", ",".join(map(str, args.sizes))]
+        options += [] if args.push else ["--no-push"]
+        errors.append(run_part("bench_hour.py", options, config_dir, results) or "")
+    if args.real:
+        try:
+            run_real(args, config_dir / "real", results)
+        except thor_dev.DevError as err:
+            log(f"error: {err}")
+            errors.append(f"the real Home Assistant: {err}")
+    if args.cpu:
+        options = ["--quick"] if args.quick else []
+        errors.append(run_part("bench_push.py", options, config_dir, results) or "")
+    if failed := [error for error in errors if error]:
+        raise thor_dev.DevError("; ".join(failed))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
