@@ -238,7 +238,9 @@ def mock_thor_client(
     chargebox_fixture: str, running_charges_fixture: str
 ) -> Generator[MagicMock]:
     """Patch the ThorClient the integration builds; return the mocked instance."""
-    with patch("custom_components.thor.entries.ThorClient", autospec=True) as client_class:
+    with patch(
+        "custom_components.thor.entries.ThorClient", autospec=True
+    ) as client_class:
         client = client_class.return_value
         # A real back-off: the coordinator asks it before every poll.
         client.backoff = ThorBackoff()

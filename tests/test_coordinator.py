@@ -690,7 +690,8 @@ async def _setup_simulated(
     """Set the simulator's entry up, the client built with `client_options`."""
     entry.add_to_hass(hass)
     with patch(
-        "custom_components.thor.entries.ThorClient", partial(ThorClient, **client_options)
+        "custom_components.thor.entries.ThorClient",
+        partial(ThorClient, **client_options),
     ):
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()

@@ -1071,9 +1071,7 @@ async def test_one_classification_for_polls_commands_and_the_form(
     coordinator = idle_entry.runtime_data.coordinator
     assert coordinator.last_exception.translation_key == poll_key
 
-    with patch(
-        "custom_components.thor.entries.ThorClient", return_value=idle_client
-    ):
+    with patch("custom_components.thor.entries.ThorClient", return_value=idle_client):
         idle_client.get_chargebox.side_effect = error
         # Another account: the configured one would abort the flow before any request.
         result = await _user_step(hass, {CONF_API_KEY: "another-api-key-0123456789"})
