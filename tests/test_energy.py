@@ -197,6 +197,34 @@ async def test_charges_while_home_assistant_is_stopped(
     assert events == []
 
 
+async def test_a_charge_ending_late_in_the_evening_is_found_at_once(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    sim_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Ended at 23:40 local, already tomorrow in UTC: the reconciliation finds it."""
+    box = _box(simulator)
+    freezer.move_to(
+        dt_util.as_utc(datetime(2026, 12, 8, 12, tzinfo=dt_util.DEFAULT_TIME_ZONE))
+    )
+    await async_setup_entry(hass, sim_config_entry)
+    await _restart(hass, sim_config_entry)
+    freezer.move_to(
+        dt_util.as_utc(datetime(2026, 12, 9, 23, tzinfo=dt_util.DEFAULT_TIME_ZONE))
+    )
+    simulator.start_rfid_charge(box, 1, CARD)
+    freezer.tick(timedelta(minutes=40))
+    simulator.end_charge(box, 1)
+    freezer.tick(timedelta(minutes=10))
+    assert dt_util.now().date() != dt_util.utcnow().date()  # What the test is about.
+
+    assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (energy,) = _finished_wh(simulator)
+    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+
+
 async def test_a_charge_spanning_midnight(
     hass: HomeAssistant,
     simulator: ThorSimulator,

@@ -32,7 +32,13 @@ from .ledger import (
     stored_meters,
 )
 from .power import ChargeboxPower
-from .thor_api import FinishedCharge, RunningCharge, ThorClient, ThorError
+from .thor_api import (
+    FINISHED_DATE_MARGIN,
+    FinishedCharge,
+    RunningCharge,
+    ThorClient,
+    ThorError,
+)
 
 EVENT_CHARGING_STARTED: Final = "charging_started"
 EVENT_CHARGING_STOPPED: Final = "charging_stopped"
@@ -447,7 +453,7 @@ class ThorEnergyTracker:
         if not (ends := self._awaited()):
             return
         try:
-            await self._async_read_range(local_date(min(ends)) - timedelta(days=1))
+            await self._async_read_range(local_date(min(ends)))
         except ThorError as err:
             LOGGER.debug("Reading the finished charges failed: %s", err)
 
@@ -470,10 +476,7 @@ class ThorEnergyTracker:
         )
         if not self._meters:
             return
-        # A day of margin: Thor's time zone for the dates is not documented.
-        first = min(meter.reconciled for meter in self._meters.values()) - timedelta(
-            days=1
-        )
+        first = min(meter.reconciled for meter in self._meters.values())
         try:
             await self._async_read_range(first)
         except ThorError as err:
@@ -493,9 +496,15 @@ class ThorEnergyTracker:
         self._commit()
 
     async def _async_read_range(self, first: date) -> None:
-        """Read the account's finished charges from `first` to today; count them."""
+        """Read the account's finished charges from `first` to today; count them.
+
+        With a day of margin on each side: a charge that ended this evening may be
+        tomorrow's for Thor.
+        """
         today = dt_util.now().date()
-        finished = await self.client.finished_charges_between(first, today)
+        finished = await self.client.finished_charges_between(
+            first - FINISHED_DATE_MARGIN, today + FINISHED_DATE_MARGIN
+        )
         self._count_finished(finished)
         self._commit()
 

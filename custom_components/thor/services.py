@@ -36,6 +36,7 @@ from .entries import chargebox_subentries
 from .errors import FailureContext, FailureKind, classify, failure_of
 from .runtime import ThorConfigEntry
 from .thor_api import (
+    FINISHED_DATE_MARGIN,
     FinishedCharge,
     Reservation,
     ThorAlreadyInTransactionError,
@@ -68,8 +69,6 @@ MAX_HISTORY_DAYS: Final = 366
 """Longest history range, days from `start` to `end` inclusive."""
 FIRST_HISTORY_DATE: Final = date(2000, 1, 1)
 """Earliest history date: before any charge Thor recorded, far from `date.min`."""
-HISTORY_MARGIN: Final = timedelta(days=1)
-"""Asked for on each side: Thor's time zone for `from`/`to` is unknown (§6 #18)."""
 MAX_HISTORY_CHARGES: Final = 500
 """Most charges one `get_charge_history` response holds (newest first)."""
 MAX_RESERVATION: Final = timedelta(hours=24)
@@ -380,7 +379,7 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
     wanted = set(target.chargebox_ids)
     # A device: that chargebox only. The entry: the whole account.
     only = target.chargebox_ids[0] if target.by_device else None
-    first, last = start - HISTORY_MARGIN, end + HISTORY_MARGIN
+    first, last = start - FINISHED_DATE_MARGIN, end + FINISHED_DATE_MARGIN
     try:
         # The client reads a long range in pieces and lists each charge once.
         read = await target.entry.runtime_data.client.finished_charges_between(

@@ -1,5 +1,6 @@
 """Constants of the Thor integration API."""
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -23,6 +24,11 @@ DEFAULT_RATE_LIMIT_BACKOFF: Final = 60.0
 MAX_FINISHED_RANGE_DAYS: Final = 31
 """Most days asked of `charges/finished` in one request (§6 #18: Thor documents no
 limit); `ThorClient.finished_charges_between` splits longer ranges."""
+
+FINISHED_DATE_MARGIN: Final = timedelta(days=1)
+"""Asked for on each side of a range of finished charges: the time zone Thor reads
+`from`/`to` in is not documented (§6 #18), so a charge ending late in the local day
+may be on the next day for Thor."""
 
 MAX_TEXT_LENGTH: Final = 255
 """Longest free text kept from Thor: Home Assistant refuses longer states."""
