@@ -80,6 +80,14 @@ def _count_writes(hass: HomeAssistant, entity_id: str) -> list[Event]:
     return writes
 
 
+def _send(hass: HomeAssistant, entry_id: str, event: SessionEvent) -> None:
+    """Send a session event as the energy tracker does (to the account and connector)."""
+    async_dispatcher_send(hass, session_signal(entry_id), event)
+    async_dispatcher_send(
+        hass, session_signal(entry_id, event.chargebox, event.connector), event
+    )
+
+
 async def test_entities(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -125,10 +133,8 @@ async def test_session_events(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """A session event of its connector triggers the entity, with its attributes."""
-    signal = session_signal(init_integration.entry_id)
-    async_dispatcher_send(
-        hass, signal, session_event(SessionEventType.CHARGING_STARTED)
-    )
+    entry_id = init_integration.entry_id
+    _send(hass, entry_id, session_event(SessionEventType.CHARGING_STARTED))
     await hass.async_block_till_done()
 
     state = hass.states.get(EVENT_1)
@@ -143,9 +149,7 @@ async def test_session_events(
     assert hass.states.get(EVENT_2).state == STATE_UNKNOWN
     started_at = state.state
 
-    async_dispatcher_send(
-        hass, signal, session_event(SessionEventType.CHARGING_STOPPED)
-    )
+    _send(hass, entry_id, session_event(SessionEventType.CHARGING_STOPPED))
     await hass.async_block_till_done()
     state = hass.states.get(EVENT_1)
     assert state.state != started_at
@@ -164,11 +168,11 @@ async def test_session_events_of_others_are_ignored(
 ) -> None:
     """Events of another connector, chargebox or entry leave the entity alone."""
     writes = _count_writes(hass, EVENT_1)
-    signal = session_signal(init_integration.entry_id)
+    entry_id = init_integration.entry_id
     started = SessionEventType.CHARGING_STARTED
-    async_dispatcher_send(hass, signal, session_event(started, connector=2))
-    async_dispatcher_send(hass, signal, session_event(started, chargebox="other"))
-    async_dispatcher_send(hass, session_signal("another_entry"), session_event(started))
+    _send(hass, entry_id, session_event(started, connector=2))
+    _send(hass, entry_id, session_event(started, chargebox="other"))
+    _send(hass, "another_entry", session_event(started))
     await hass.async_block_till_done()
 
     assert not writes
@@ -244,9 +248,9 @@ async def test_idle_polls_write_nothing(
         await async_poll(hass, freezer, 60)
     assert not writes
 
-    async_dispatcher_send(
+    _send(
         hass,
-        session_signal(init_integration.entry_id),
+        init_integration.entry_id,
         session_event(SessionEventType.CHARGING_STARTED),
     )
     await hass.async_block_till_done()

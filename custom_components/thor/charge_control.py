@@ -214,10 +214,10 @@ class ThorChargeController:
         self._watch_since = None
 
     @callback
-    def _refresh(self) -> None:
-        """Tell this chargebox's entities that what they show changed."""
+    def _refresh(self, connector: int) -> None:
+        """Tell a connector's entities that what they show changed."""
         if self._attached:
-            self.coordinator.async_update_chargebox(self.chargebox_id)
+            self.coordinator.async_update_chargebox(self.chargebox_id, connector)
 
     def _wants_charges(self) -> bool:
         """Return whether polls must read running charges for this chargebox."""
@@ -428,7 +428,7 @@ class ThorChargeController:
                     # The charge runs on: stop showing the "off" that was asked for.
                     if (pending := self._pending.pop(connector, None)) is not None:
                         pending.cancel()
-                    self._refresh()
+                    self._refresh(connector)
                     return
                 self._set_pending(
                     connector,
@@ -633,7 +633,7 @@ class ThorChargeController:
             connector,
         )
         self._fire_failed(connector, command, FailureReason.REJECTED)
-        self._refresh()
+        self._refresh(connector)
 
     @callback
     def _save_soon(self) -> None:
@@ -702,7 +702,7 @@ class ThorChargeController:
         self._pending[connector] = pending
         self._arm_deadline(connector, pending)
         self._watch()
-        self._refresh()
+        self._refresh(connector)
 
     @callback
     def _arm_deadline(self, connector: int, pending: _Pending) -> None:
@@ -750,7 +750,7 @@ class ThorChargeController:
         if pending.awaiting_charge:
             # The charge never began: off is what was asked, and what Thor shows.
             # The stored stop stays until the id_tag is forgotten.
-            self._refresh()
+            self._refresh(connector)
             return
         LOGGER.warning(
             "Thor accepted the %s command for connector %s of %s, but running "
@@ -761,7 +761,7 @@ class ThorChargeController:
             CONFIRM_WINDOW,
         )
         self._fire_failed(connector, pending.command, FailureReason.NOT_CONFIRMED)
-        self._refresh()
+        self._refresh(connector)
 
     @callback
     def _async_confirm(self, connector: int) -> None:

@@ -61,7 +61,8 @@ class ChargeboxCoordinator[T](DataUpdateCoordinator[T]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Initialize the coordinator with no chargebox listener yet."""
-        self._box_listeners: dict[str, dict[int, CALLBACK_TYPE]] = {}
+        self._box_listeners: dict[str, dict[int | None, dict[int, CALLBACK_TYPE]]] = {}
+        """By chargebox, then connector (None: the whole chargebox), then id."""
         self._box_listener_id = 0
         super().__init__(*args, **kwargs)
 
@@ -69,11 +70,21 @@ class ChargeboxCoordinator[T](DataUpdateCoordinator[T]):
     def async_add_listener(
         self, update_callback: CALLBACK_TYPE, context: Any = None
     ) -> Callable[[], None]:
-        """Listen for updates; with a chargebox id as context, for that box's only."""
+        """Listen for updates.
+
+        With a chargebox id as context, for that box's only; with (chargebox id,
+        connector), for those of the box as a whole or of that connector.
+        """
         remove = super().async_add_listener(update_callback, context)
-        if not isinstance(context, str):
+        if isinstance(context, str):
+            place: tuple[str, int | None] = (context, None)
+        elif isinstance(context, tuple):
+            place = context
+        else:
             return remove
-        listeners = self._box_listeners.setdefault(context, {})
+        listeners = self._box_listeners.setdefault(place[0], {}).setdefault(
+            place[1], {}
+        )
         self._box_listener_id += 1
         key = self._box_listener_id
         listeners[key] = update_callback
@@ -86,9 +97,17 @@ class ChargeboxCoordinator[T](DataUpdateCoordinator[T]):
         return _remove
 
     @callback
-    def async_update_chargebox(self, chargebox_id: str) -> None:
-        """Tell the listeners of one chargebox that its reading changed."""
-        for update_callback in list(self._box_listeners.get(chargebox_id, {}).values()):
+    def async_update_chargebox(
+        self, chargebox_id: str, connector: int | None = None
+    ) -> None:
+        """Tell the listeners of one chargebox, or of one of its connectors."""
+        by_connector = self._box_listeners.get(chargebox_id, {})
+        groups = (
+            by_connector.values()
+            if connector is None
+            else (by_connector.get(None, {}), by_connector.get(connector, {}))
+        )
+        for update_callback in [cb for group in groups for cb in group.values()]:
             try:
                 update_callback()
             except Exception:
@@ -385,8 +404,10 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         self._show(chargebox_id, updated)
 
     @callback
-    def _show(self, chargebox_id: str, reading: ThorData) -> None:
-        """Show a new reading of one chargebox and tell its listeners."""
+    def _show(
+        self, chargebox_id: str, reading: ThorData, connector: int | None = None
+    ) -> None:
+        """Show a new reading of one chargebox (of one of its connectors, if given)."""
         data: ThorAccountData | None = self.data
         if data is None:
             return
@@ -397,7 +418,7 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         if shown is None or shown.any_occupied != reading.any_occupied:
             # Only a connector becoming busy or free changes the pace of polls.
             self.update_interval = self._interval(self.data)
-        self.async_update_chargebox(chargebox_id)
+        self.async_update_chargebox(chargebox_id, connector)
 
     # ---------------------------------------------------------- notifications
 
@@ -432,7 +453,7 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         updated = self._rules.apply(reading, notification, now)
         if updated is not None:
             self._shown_read[chargebox_id] = self.next_read()
-            self._show(chargebox_id, updated)
+            self._show(chargebox_id, updated, notification.connector)
         return True
 
     @callback

@@ -70,9 +70,17 @@ class SessionEvent:
     """How Thor says the charge was started (`api`, `local`, `remote`, ...)."""
 
 
-def session_signal(entry_id: str) -> str:
-    """Return the dispatcher signal of an account entry's session events."""
-    return f"{DOMAIN}_{entry_id}_session"
+def session_signal(
+    entry_id: str, chargebox_id: str | None = None, connector: int | None = None
+) -> str:
+    """Return the dispatcher signal of an account entry's session events.
+
+    With a chargebox and a connector, of that connector's only: its event entity
+    listens there, so that a session costs the same whatever the account's size.
+    """
+    if chargebox_id is None:
+        return f"{DOMAIN}_{entry_id}_session"
+    return f"{DOMAIN}_{entry_id}_{chargebox_id}_{connector}_session"
 
 
 def energy_signal(entry_id: str, chargebox_id: str) -> str:
@@ -552,4 +560,8 @@ class ThorEnergyTracker:
             duration=session.duration,
             started_by=session.started_by,
         )
-        async_dispatcher_send(self.hass, session_signal(self.entry.entry_id), event)
+        entry_id = self.entry.entry_id
+        async_dispatcher_send(self.hass, session_signal(entry_id), event)
+        async_dispatcher_send(
+            self.hass, session_signal(entry_id, event.chargebox, event.connector), event
+        )

@@ -42,7 +42,7 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
 
     It writes its state only when what it shows changed: polls of an idle charger
     leave the state machine, and so the recorder, alone. It listens to its
-    chargebox only: a notification about another box costs it nothing.
+    chargebox (or connector) only: a notification about another costs it nothing.
     """
 
     _attr_has_entity_name = True
@@ -52,9 +52,11 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
         coordinator: ThorDataUpdateCoordinator,
         chargebox_id: str,
         description: EntityDescription,
+        *,
+        context: str | tuple[str, int] | None = None,
     ) -> None:
-        """Initialize the entity and its device."""
-        super().__init__(coordinator, context=chargebox_id)
+        """Initialize the entity and its device; it listens to `context`, or its box."""
+        super().__init__(coordinator, context=context or chargebox_id)
         self.chargebox_id = chargebox_id
         self.entity_description = description
         reading = coordinator.data.get(chargebox_id)
@@ -111,8 +113,13 @@ class ThorConnectorEntity(ThorEntity):
         description: EntityDescription,
         connector: int,
     ) -> None:
-        """Initialize the entity; name it after its connector on multi-connector boxes."""
-        super().__init__(coordinator, chargebox_id, description)
+        """Initialize the entity; name it after its connector on multi-connector boxes.
+
+        It listens to its connector (and to its chargebox as a whole).
+        """
+        super().__init__(
+            coordinator, chargebox_id, description, context=(chargebox_id, connector)
+        )
         self.connector = connector
         self._attr_unique_id = f"{chargebox_id}_{connector}_{description.key}"
         reading = coordinator.data.get(chargebox_id)

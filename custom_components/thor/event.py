@@ -80,7 +80,9 @@ class ThorChargingEvent(ThorConnectorEntity, EventEntity):
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
-                self.hass, session_signal(self._entry_id), self._async_handle_session
+                self.hass,
+                session_signal(self._entry_id, self.chargebox_id, self.connector),
+                self._async_handle_session,
             )
         )
         self.async_on_remove(
@@ -112,8 +114,6 @@ class ThorChargingEvent(ThorConnectorEntity, EventEntity):
     @callback
     def _async_handle_session(self, event: SessionEvent) -> None:
         """Trigger `charging_started` or `charging_stopped` for this connector."""
-        if event.chargebox != self.chargebox_id or event.connector != self.connector:
-            return
         self._trigger_event(str(event.type), session_attributes(event))
         self.async_write_ha_state()
 
