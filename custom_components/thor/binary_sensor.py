@@ -84,9 +84,10 @@ async def async_setup_entry(
 
 
 class ThorBinarySensorEntity(ThorEntity, BinarySensorEntity):
-    """A binary sensor of a chargebox."""
+    """A binary sensor of a chargebox, as the chargebox list describes it."""
 
     entity_description: ThorBinarySensorEntityDescription
+    _polls_only = True
 
     @property
     @override

@@ -201,11 +201,12 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
             raise self._failure(err) from err
         previous: ThorAccountData | None = self.data
         for chargebox_id, reading in data.chargeboxes.items():
-            self._rules.observe(
-                chargebox_id,
-                None if previous is None else previous.get(chargebox_id),
-                reading,
-            )
+            if reading.polled:  # Not a notification's, kept as newer than the poll.
+                self._rules.observe(
+                    chargebox_id,
+                    None if previous is None else previous.get(chargebox_id),
+                    reading,
+                )
         self.issues.async_set(None, None)
         for chargebox_id in self.chargeboxes:
             shown = data.get(chargebox_id)

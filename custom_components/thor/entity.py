@@ -46,6 +46,9 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
     """
 
     _attr_has_entity_name = True
+    _polls_only = False
+    """True when what the entity shows changes only with a poll (or with a signal of
+    its own): confirmation reads and notifications then cost it nothing."""
 
     def __init__(
         self,
@@ -55,8 +58,14 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
         *,
         context: str | tuple[str, int] | None = None,
     ) -> None:
-        """Initialize the entity and its device; it listens to `context`, or its box."""
-        super().__init__(coordinator, context=context or chargebox_id)
+        """Initialize the entity and its device.
+
+        It listens to `context` (its chargebox by default); with `polls_only` (what it
+        shows changes only with a poll), to polls only.
+        """
+        super().__init__(
+            coordinator, context=None if self._polls_only else context or chargebox_id
+        )
         self.chargebox_id = chargebox_id
         self.entity_description = description
         reading = coordinator.data.get(chargebox_id)

@@ -66,6 +66,8 @@ class ThorChargingEvent(ThorConnectorEntity, EventEntity):
     """Charges starting and stopping, and failed commands, on a connector."""
 
     entity_description: EventEntityDescription
+    # Its events come by signal; the coordinator only tells its availability.
+    _polls_only = True
 
     def __init__(self, controller: ThorChargeController, connector: int) -> None:
         """Initialize the event entity of one connector."""

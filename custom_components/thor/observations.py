@@ -169,7 +169,8 @@ class NotificationRules:
         notice = Notice(
             kind=NoticeKind.STARTED,
             connector=number,
-            id_tag=start.id_tag,
+            # Running charges show a card's id_tag (§2.3c): nothing to keep for it.
+            id_tag=None if start.mode == "local" else start.id_tag,
             transaction=transaction,
         )
         if current is not None:

@@ -23,6 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .coordinator import ThorDataUpdateCoordinator
 from .data import ThorData
 from .energy import ThorEnergyTracker, energy_signal, kwh
 from .entity import ThorConnectorEntity, ThorEntity, async_setup_chargebox_entities
@@ -57,6 +58,9 @@ class ThorConnectorSensorEntityDescription(SensorEntityDescription):
     """Describes a sensor of a connector."""
 
     value_fn: Callable[[ThorData, Connector], SensorValue]
+    of_the_charge: bool = False
+    """Shows the running charge, which changes between polls; otherwise it shows
+    the connector as the chargebox list describes it, which only polls change."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +217,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="session_energy",
         translation_key="session_energy",
+        of_the_charge=True,
         device_class=SensorDeviceClass.ENERGY,
         state_class=SensorStateClass.TOTAL_INCREASING,
         native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
@@ -227,6 +232,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="session_started",
         translation_key="session_started",
+        of_the_charge=True,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda data, connector: (
             charge.date_started
@@ -344,9 +350,13 @@ class _OpenOptionsSensor(SensorEntity):
 
 
 class _FollowsMeters(ThorEntity):
-    """An entity that shows the energy tracker: it changes between polls too."""
+    """An entity that shows the energy tracker: it changes between polls too.
+
+    The tracker's signal tells it when; the coordinator, only of polls (availability).
+    """
 
     tracker: ThorEnergyTracker
+    _polls_only = True
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -364,9 +374,10 @@ class _FollowsMeters(ThorEntity):
 
 
 class ThorSensorEntity(ThorEntity, SensorEntity):
-    """A sensor of a chargebox."""
+    """A sensor of a chargebox, as the chargebox list describes it."""
 
     entity_description: ThorSensorEntityDescription
+    _polls_only = True
 
     @property
     @override
@@ -381,6 +392,17 @@ class ThorConnectorSensorEntity(ThorConnectorEntity, _OpenOptionsSensor):
     """A sensor of a connector."""
 
     entity_description: ThorConnectorSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: ThorDataUpdateCoordinator,
+        chargebox_id: str,
+        description: ThorConnectorSensorEntityDescription,
+        connector: int,
+    ) -> None:
+        """Initialize the sensor: it follows the charge, or only polls."""
+        self._polls_only = not description.of_the_charge
+        super().__init__(coordinator, chargebox_id, description, connector)
 
     @property
     @override
