@@ -5,7 +5,7 @@ The tracker follows the coordinator's readings, counts every charge into the led
 events and stores the ledger. Sensors and intents ask it through its query methods.
 """
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -235,7 +235,7 @@ class ThorEnergyTracker:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, storage_key(entry.entry_id)
         )
-        self._changed_boxes: set[str] = set()
+        self._changed_boxes: dict[str, set[int] | None] = {}
         """Chargeboxes whose meter changed since it was last stored and shown."""
         self._reads = _FinishedReads(
             hass,
@@ -292,9 +292,14 @@ class ThorEnergyTracker:
     def _data(self) -> dict[str, Any]:
         return stored_meters(self._meters)
 
-    def _touch(self, chargebox_id: str) -> None:
-        """Note that a chargebox's meter changed."""
-        self._changed_boxes.add(chargebox_id)
+    def _touch(self, chargebox_id: str, connector: int | None = None) -> None:
+        """Note that a chargebox's meter changed: of one connector, or of all."""
+        if connector is None:
+            self._changed_boxes[chargebox_id] = None
+        elif (
+            connectors := self._changed_boxes.setdefault(chargebox_id, set())
+        ) is not None:
+            connectors.add(connector)
 
     @callback
     def _commit(self) -> None:
@@ -302,14 +307,15 @@ class ThorEnergyTracker:
         if not self._changed_boxes:
             return
         self._store.async_delay_save(self._data, SAVE_DELAY)
-        boxes, self._changed_boxes = self._changed_boxes, set()
-        for chargebox_id in boxes:
-            self._signal(chargebox_id)
+        boxes, self._changed_boxes = self._changed_boxes, {}
+        for chargebox_id, connectors in boxes.items():
+            self._signal(chargebox_id, connectors)
 
     @callback
-    def _signal(self, chargebox_id: str) -> None:
+    def _signal(self, chargebox_id: str, connectors: Collection[int] | None) -> None:
+        """Tell a chargebox's sensors which connectors changed (None: any)."""
         async_dispatcher_send(
-            self.hass, energy_signal(self.entry.entry_id, chargebox_id)
+            self.hass, energy_signal(self.entry.entry_id, chargebox_id), connectors
         )
 
     # ---------------------------------------------------------------- queries
@@ -379,11 +385,12 @@ class ThorEnergyTracker:
         ):
             meter.fresh = False  # Every charge running at its creation is known.
             self._touch(chargebox_id)
-        if (
-            self._power[chargebox_id].update(reading, now)
-            and chargebox_id not in self._changed_boxes
-        ):
-            self._signal(chargebox_id)  # Not stored: the power only is new.
+        if powered := self._power[chargebox_id].update(reading, now):
+            if chargebox_id in self._changed_boxes:
+                for connector in powered:
+                    self._touch(chargebox_id, connector)
+            else:
+                self._signal(chargebox_id, powered)  # Not stored: only the power.
         self._commit()
         if (
             now >= self._next_reconcile
@@ -402,7 +409,7 @@ class ThorEnergyTracker:
             return None
         tracked, new = seen
         if new:
-            self._touch(chargebox_id)
+            self._touch(chargebox_id, tracked.connector)
             self._send(
                 SessionEventType.CHARGING_STARTED,
                 chargebox_id,
@@ -412,7 +419,7 @@ class ThorEnergyTracker:
         # An ended charge a later reading still lists (Thor's running charges lag
         # behind its stop) stays ended; what it shows beyond is counted all the same.
         if meter.count(tracked, charge.energy):
-            self._touch(chargebox_id)
+            self._touch(chargebox_id, tracked.connector)
         return tracked
 
     def _see_ended(
@@ -447,7 +454,7 @@ class ThorEnergyTracker:
     ) -> None:
         """End a charge with what is counted of it and announce it."""
         self._announce_end(chargebox_id, tracked, meter.end(tracked, when))
-        self._touch(chargebox_id)
+        self._touch(chargebox_id, tracked.connector)
 
     # ------------------------------------------------------- finished charges
 

@@ -39,9 +39,9 @@ class ChargeboxPower:
         self._samples: dict[int, _Sample] = {}
         self._measurements: Mapping[int, Measurement] = {}
 
-    def update(self, reading: ThorData, now: datetime) -> bool:
-        """Take in a reading of the chargebox; return whether anything shown changed."""
-        before = (dict(self._estimates), self._measurements)
+    def update(self, reading: ThorData, now: datetime) -> set[int]:
+        """Take in a reading of the chargebox; return the connectors that changed."""
+        estimates, measurements = dict(self._estimates), self._measurements
         self._measurements = reading.measurements
         for connector in {c.number for c in reading.chargebox.connectors}:
             if not reading.is_occupied(connector):
@@ -50,7 +50,15 @@ class ChargeboxPower:
         for connector, charge in reading.charges.items():
             if charge.energy is not None and (key := charge_key(charge)) is not None:
                 self._sample(connector, key, charge.energy, now)
-        return (self._estimates, self._measurements) != before
+        return {
+            connector
+            for before, after in (
+                (estimates, self._estimates),
+                (measurements, self._measurements),
+            )
+            for connector in before.keys() | after.keys()
+            if before.get(connector) != after.get(connector)
+        }
 
     def _sample(self, connector: int, key: str, energy: float, now: datetime) -> None:
         """Estimate the power from the energy growth since an older reading."""

@@ -1,6 +1,6 @@
 """Sensors of the Thor integration."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -19,7 +19,7 @@ from homeassistant.const import (
     UnitOfPower,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -357,6 +357,8 @@ class _FollowsMeters(ThorEntity):
 
     tracker: ThorEnergyTracker
     _polls_only = True
+    _connector_number = 0
+    """Its connector; 0 for the chargebox as a whole (any change concerns it)."""
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -368,9 +370,19 @@ class _FollowsMeters(ThorEntity):
                 energy_signal(
                     self.coordinator.config_entry.entry_id, self.chargebox_id
                 ),
-                self._handle_coordinator_update,
+                self._handle_meters,
             )
         )
+
+    @callback
+    def _handle_meters(self, connectors: Collection[int] | None) -> None:
+        """Show the meters again, when what changed concerns this sensor."""
+        if (
+            connectors is None
+            or not self._connector_number
+            or self._connector_number in connectors
+        ):
+            self._handle_coordinator_update()
 
 
 class ThorSensorEntity(ThorEntity, SensorEntity):
@@ -419,7 +431,6 @@ class ThorMeterSensorEntity(_FollowsMeters, SensorEntity):
     """A sensor of a chargebox's energy meter."""
 
     entity_description: ThorMeterSensorEntityDescription
-    _connector_number = 0
 
     def __init__(
         self,
@@ -457,6 +468,7 @@ class ThorConnectorMeterSensorEntity(
         """Initialize the sensor."""
         super().__init__(tracker.coordinator, chargebox_id, description, connector)
         self.tracker = tracker
+        self._connector_number = connector
 
     @property
     @override
