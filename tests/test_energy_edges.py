@@ -469,7 +469,7 @@ async def test_a_change_signals_its_chargebox_only(
 
     def _listen(chargebox_id: str) -> None:
         @callback
-        def _count() -> None:
+        def _count(_connectors: Any) -> None:
             signals[chargebox_id] += 1
 
         entry.async_on_unload(
