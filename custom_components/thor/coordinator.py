@@ -31,7 +31,8 @@ from .const import LOGGER, SCAN_INTERVAL_CHARGING, SCAN_INTERVAL_IDLE
 from .data import ThorAccountData, ThorData, chargebox_name
 from .errors import MIN_RETRY_WAIT, FailureKind, IssueScope, classify
 from .issues import ThorIssues
-from .observations import NotificationRules, PushWatch, charge_key
+from .ledger import charge_key
+from .observations import NotificationRules, PushWatch
 from .thor_api import (
     Chargebox,
     Notification,

@@ -29,6 +29,7 @@ from typing import Final
 
 from .const import LOGGER
 from .data import Measurement, Notice, NoticeKind, ThorData
+from .ledger import charge_key
 from .thor_api import (
     Connector,
     MetersNotification,
@@ -53,20 +54,13 @@ ENDED_MEMORY: Final = 256
 """Transactions remembered as ended per chargebox (a replayed start of an older
 one is then still refused)."""
 
-type ChargeKey = tuple[int | None, datetime | None]
-"""What tells a charge on a connector apart: its transaction, else its start."""
-
-
-def charge_key(charge: RunningCharge) -> ChargeKey:
-    """Return what tells a charge apart from the next one on its connector."""
-    return (charge.id, None if charge.id is not None else charge.date_started)
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Register:
     """The first register reading of a charge, and its energy then."""
 
-    charge: ChargeKey
+    charge: str | None
+    """The charge's ledger key."""
     register: float
     energy: float
 
@@ -78,10 +72,10 @@ class NotificationRules:
         """Start with nothing known: the first poll teaches the rest."""
         self._ended: dict[str, dict[int, None]] = {}
         """Per chargebox, the transactions known to have ended (oldest first)."""
-        self._polled: dict[tuple[str, int], ChargeKey] = {}
+        self._polled: dict[tuple[str, int], str | None] = {}
         """The charge Thor's API last showed on each connector."""
         self._registers: dict[tuple[str, int], _Register] = {}
-        self._first_seen: dict[tuple[str, int], tuple[ChargeKey, datetime]] = {}
+        self._first_seen: dict[tuple[str, int], tuple[str, datetime]] = {}
 
     # --------------------------------------------------------------- learning
 
@@ -109,15 +103,6 @@ class NotificationRules:
                 if charge.id is not None and charge.id not in running
             ),
         )
-
-    def forget(self, chargebox_ids: Iterable[str]) -> None:
-        """Drop what is known of chargeboxes no longer configured."""
-        gone = set(chargebox_ids)
-        for chargebox_id in gone:
-            self._ended.pop(chargebox_id, None)
-        for memory in (self._polled, self._registers, self._first_seen):
-            for place in [place for place in memory if place[0] in gone]:
-                del memory[place]
 
     def _remember_ended(self, chargebox_id: str, transactions: Iterable[int]) -> None:
         ended = self._ended.setdefault(chargebox_id, {})
@@ -298,13 +283,12 @@ class NotificationRules:
         if energy <= (shown or 0.0):
             return shown  # A reading never takes energy back.
         place = (chargebox_id, connector.number)
-        if self._polled.get(place) != charge_key(current):
+        if (key := charge_key(current)) is None or self._polled.get(place) != key:
             LOGGER.debug(
                 "Ignoring the energy of a notification for a charge Thor's API has "
                 "not shown"
             )
             return shown
-        key = charge_key(current)
         seen = self._first_seen.get(place)
         if seen is None or seen[0] != key:
             seen = self._first_seen[place] = (key, now)
