@@ -201,24 +201,24 @@ class ThorDataUpdateCoordinator(ChargeboxCoordinator[ThorAccountData]):
         except ThorError as err:
             raise self._failure(err) from err
         previous: ThorAccountData | None = self.data
-        for chargebox_id, reading in data.chargeboxes.items():
-            if reading.polled:  # Not a notification's, kept as newer than the poll.
+        self.issues.async_set(None, None)
+        for chargebox_id in self.chargeboxes:
+            reading = data.get(chargebox_id)
+            # Not a notification's reading, kept as newer than the poll.
+            if reading is not None and reading.polled:
                 self._rules.observe(
                     chargebox_id,
                     None if previous is None else previous.get(chargebox_id),
                     reading,
                 )
-        self.issues.async_set(None, None)
-        for chargebox_id in self.chargeboxes:
-            shown = data.get(chargebox_id)
             # Thor may still answer for a box switched off in the dashboard; starting
             # a charge on it would fail, so the repair shows up all the same.
             self.issues.async_set(
                 chargebox_id,
                 "chargebox_not_found"
-                if shown is None
+                if reading is None
                 else "chargebox_not_active"
-                if shown.chargebox.active is False
+                if reading.chargebox.active is False
                 else None,
             )
         self._async_check_push(data)
