@@ -82,8 +82,8 @@ class ThorAccount:
     ) -> dict[str, ThorChargeController]:
         """Return the controllers of the configured chargeboxes, new ones included.
 
-        The controllers of chargeboxes no longer configured are dropped, with their
-        id_tags.
+        The controllers of chargeboxes no longer configured are detached and dropped
+        (their id_tags go with their subentry, in `async_setup_entry`).
         """
         for chargebox_id in self.controllers.keys() - chargebox_ids:
             self.controllers.pop(chargebox_id).detach()

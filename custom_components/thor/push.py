@@ -19,7 +19,6 @@ and the id is kept), nor is a body; diagnostics redact it.
 
 from collections.abc import Callable
 import contextlib
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -29,7 +28,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
-from homeassistant.util import dt as dt_util
 
 from .const import CONF_PUSH, DOMAIN, LOGGER
 from .thor_api import (
@@ -123,7 +121,6 @@ class ThorPush:
         self.enabled = push_enabled(entry)
         self.rejected = 0
         """Requests refused: not a notification, or for no chargebox here."""
-        self.last_request: datetime | None = None
         self._apply = apply
 
     @callback
@@ -173,7 +170,6 @@ class ThorPush:
         try:
             if request.method != "POST":
                 return web.Response(status=HTTPStatus.METHOD_NOT_ALLOWED)
-            self.last_request = dt_util.utcnow()
             body = await _read_body(request)
             if len(body) > MAX_NOTIFICATION_BYTES:
                 self.rejected += 1

@@ -132,12 +132,10 @@ class ThorChargeStore:
         `ALL_CONNECTORS` for anywhere."""
         self._placed: set[str] = set()
         """Chargeboxes whose lost marks were narrowed to their connectors."""
-        self.loaded = False
 
     async def async_load(self) -> None:
         """Read the stored records; damaged ones are left out, with a warning."""
         self._records = {}
-        self.loaded = True
         try:
             stored = await self._store.async_load()
         except HomeAssistantError:
