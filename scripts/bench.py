@@ -43,8 +43,9 @@ process is stopped on exit, Ctrl-C included.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 import json
 import math
@@ -145,6 +146,43 @@ def print_results(
             print(f"  {section}")
             for result in lines:
                 print(result.line(), flush=True)
+
+
+def run_in_process(
+    name: str,
+    sections: Sequence[str],
+    measure: Callable[[list[Result]], Coroutine[Any, Any, None]],
+    json_path: Path | None,
+    failure: type[Exception],
+) -> int:
+    """Run a part measured in this process (A, C), in its own event loop; return status.
+
+    Its figures are printed, or written to `json_path` for scripts/bench to print.
+    Exit status: 0 every goal met, 1 a goal missed, 2 `failure` (setup failed), 130
+    interrupted.
+    """
+    results: list[Result] = []
+    started = time.monotonic()
+    status = 0
+    try:
+        asyncio.run(measure(results))
+    except failure as err:
+        print(f"{name}: error: {err}", flush=True)
+        status = 2
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", flush=True)
+        status = 130
+    if json_path is None:  # Else the caller (scripts/bench) prints them.
+        print_results(results, time.monotonic() - started, sections, name=name)
+    if status == 0 and any(result.passed is False for result in results):
+        status = 1
+    if json_path is not None:
+        json_path.write_text(
+            json.dumps({"status": status, "results": [r.as_dict() for r in results]})
+        )
+    verdict = {0: "PASS", 1: "FAIL", 2: "ERROR"}.get(status, "INTERRUPTED")
+    print(f"{name}: {verdict}", flush=True)
+    return status
 
 
 def paths_text(counts: Counter[str]) -> str:

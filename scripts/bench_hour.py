@@ -27,20 +27,17 @@ scripts/bench) and exits 0 when all are met, 1 when one is missed, 2 on an error
 import bench_hass  # isort:skip  # first: it sets up the harness's time patches
 
 import argparse
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import itertools
-import json
 import math
 from pathlib import Path
 import sys
-import time
 from typing import Any
 
-from bench import Result, number_list, paths_text, print_results
+from bench import Result, number_list, paths_text, run_in_process
 from bench_hass import BenchError, Clock, Harness
 
 from thor_simulator import ThorSimulator
@@ -374,24 +371,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return the exit status."""
     args = parse_args(argv)
-    results: list[Result] = []
-    started = time.monotonic()
-    status = 0
-    try:
-        asyncio.run(measure(args, results))
-    except BenchError as err:
-        log(f"error: {err}")
-        status = 2
-    if args.json is None:  # Else the caller (scripts/bench) prints them.
-        print_results(results, time.monotonic() - started, SECTIONS, name="bench-hour")
-    if status == 0 and any(result.passed is False for result in results):
-        status = 1
-    if args.json is not None:
-        args.json.write_text(
-            json.dumps({"status": status, "results": [r.as_dict() for r in results]})
-        )
-    print(f"bench-hour: {({0: 'PASS', 1: 'FAIL'}).get(status, 'ERROR')}", flush=True)
-    return status
+    return run_in_process(
+        "bench-hour",
+        SECTIONS,
+        lambda results: measure(args, results),
+        args.json,
+        BenchError,
+    )
 
 
 if __name__ == "__main__":

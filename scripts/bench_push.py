@@ -55,7 +55,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from bench import Result, number_list, print_results
+from bench import Result, number_list, run_in_process
 from bench_hass import API_KEY, BenchError, Harness
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant
@@ -600,28 +600,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return the exit status."""
     args = parse_args(argv)
-    results: list[Result] = []
-    started = time.monotonic()
-    status = 0
-    try:
-        asyncio.run(measure(args, results))
-    except BenchError as err:
-        log(f"error: {err}")
-        status = 2
-    except KeyboardInterrupt:
-        log("interrupted")
-        status = 130
-    if args.json is None:  # Else the caller (scripts/bench) prints them.
-        print_results(results, time.monotonic() - started, SECTIONS, name="bench-push")
-    if status == 0 and any(result.passed is False for result in results):
-        status = 1
-    if args.json is not None:
-        args.json.write_text(
-            json.dumps({"status": status, "results": [r.as_dict() for r in results]})
-        )
-    verdict = {0: "PASS", 1: "FAIL", 2: "ERROR"}.get(status, "INTERRUPTED")
-    print(f"bench-push: {verdict}", flush=True)
-    return status
+    return run_in_process(
+        "bench-push",
+        SECTIONS,
+        lambda results: measure(args, results),
+        args.json,
+        BenchError,
+    )
 
 
 if __name__ == "__main__":
