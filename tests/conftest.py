@@ -103,6 +103,16 @@ def entity_state(hass: HomeAssistant, entity_id: str) -> str:
     return current.state
 
 
+def first_chargebox(simulator: ThorSimulator) -> str:
+    """Return the id of the simulator's first chargebox (the Garage)."""
+    return next(iter(simulator.chargeboxes))
+
+
+def state_number(hass: HomeAssistant, entity_id: str) -> float:
+    """Return an entity's state as a number (kWh, W, ...)."""
+    return float(entity_state(hass, entity_id))
+
+
 def put_stored_id_tags(
     hass_storage: dict[str, Any],
     entry: MockConfigEntry,

@@ -23,7 +23,14 @@ from custom_components.thor.energy import (
 from custom_components.thor.thor_api import FinishedCharge, RunningCharge
 from thor_simulator import ThorSimulator
 
-from .conftest import async_next_idle_poll, async_poll, async_setup_entry, entity_state
+from .conftest import (
+    async_next_idle_poll,
+    async_poll,
+    async_setup_entry,
+    entity_state,
+    first_chargebox,
+    state_number,
+)
 
 TOTAL = "sensor.garage_energy_delivered"
 TOTAL_1 = "sensor.garage_connector_1_energy_delivered"
@@ -38,16 +45,8 @@ LAST_BY_1 = "sensor.garage_connector_1_last_session_started_by"
 CARD = "04A1B2C3D4E5F6"
 
 
-def _box(simulator: ThorSimulator) -> str:
-    return next(iter(simulator.chargeboxes))
-
-
 def _finished_wh(simulator: ThorSimulator) -> list[int]:
     return [item["energy"] for item in simulator.finished]
-
-
-def _kwh(hass: HomeAssistant, entity_id: str) -> float:
-    return float(entity_state(hass, entity_id))
 
 
 def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
@@ -77,11 +76,11 @@ async def test_a_charge_is_counted_with_power_and_last_session(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Starting a charge shows power and growing energy; its end the last session."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     events = _sessions(hass, sim_config_entry)
-    assert _kwh(hass, TOTAL) == 0
-    assert _kwh(hass, POWER_1) == 0
+    assert state_number(hass, TOTAL) == 0
+    assert state_number(hass, POWER_1) == 0
     assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
 
     simulator.start_rfid_charge(box, 1, CARD)
@@ -90,20 +89,20 @@ async def test_a_charge_is_counted_with_power_and_last_session(
     assert entity_state(hass, POWER_1) == STATE_UNKNOWN
     await async_poll(hass, freezer, 31)
     # 22 kW connector: the estimate follows the energy growth between readings.
-    assert abs(_kwh(hass, POWER_1) - 22000) < 800
-    growing = _kwh(hass, TOTAL)
+    assert abs(state_number(hass, POWER_1) - 22000) < 800
+    growing = state_number(hass, TOTAL)
     assert growing > 0
     await async_poll(hass, freezer, 30 * 60)
-    assert _kwh(hass, TOTAL) > growing
-    assert _kwh(hass, TOTAL_1) == _kwh(hass, TOTAL)
-    assert _kwh(hass, TOTAL_2) == 0
+    assert state_number(hass, TOTAL) > growing
+    assert state_number(hass, TOTAL_1) == state_number(hass, TOTAL)
+    assert state_number(hass, TOTAL_2) == 0
 
     simulator.end_charge(box, 1)
     await async_poll(hass, freezer, 31)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
-    assert _kwh(hass, POWER_1) == 0
-    assert abs(_kwh(hass, LAST_ENERGY_1) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
+    assert state_number(hass, POWER_1) == 0
+    assert abs(state_number(hass, LAST_ENERGY_1) - energy / 1000) < 0.001
     (item,) = simulator.finished
     assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == (
         dt_util.utc_from_timestamp(item["date_finished"] // 1000)
@@ -136,25 +135,25 @@ async def test_restart_in_the_middle_of_a_charge(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """What was counted before the restart is not counted again; nothing is lost."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
     await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 20 * 60)
-    before = _kwh(hass, TOTAL)
+    before = state_number(hass, TOTAL)
     assert before > 0
 
     await _restart(hass, sim_config_entry)
     freezer.tick(timedelta(minutes=40))  # The charge goes on while HA is stopped.
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _kwh(hass, TOTAL) > before + 14  # 40 min at 22 kW
+    assert state_number(hass, TOTAL) > before + 14  # 40 min at 22 kW
     assert entity_state(hass, POWER_1) == STATE_UNKNOWN  # One reading since.
 
     simulator.end_charge(box, 1)
     await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
 
 
 async def test_charges_while_home_assistant_is_stopped(
@@ -164,7 +163,7 @@ async def test_charges_while_home_assistant_is_stopped(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A charge that began and ended while HA was stopped is counted at start-up."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     await _restart(hass, sim_config_entry)
 
@@ -182,17 +181,17 @@ async def test_charges_while_home_assistant_is_stopped(
     await hass.async_block_till_done(wait_background_tasks=True)
     events = _sessions(hass, sim_config_entry)
     first, second = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL_2) - first / 1000) < 0.001
-    assert abs(_kwh(hass, TOTAL_1) - second / 1000) < 0.001
-    assert abs(_kwh(hass, TOTAL) - (first + second) / 1000) < 0.001
-    assert abs(_kwh(hass, LAST_ENERGY_1) - second / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL_2) - first / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL_1) - second / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - (first + second) / 1000) < 0.001
+    assert abs(state_number(hass, LAST_ENERGY_1) - second / 1000) < 0.001
 
     # The daily reconciliation and more restarts count nothing twice.
     await async_poll(hass, freezer, 24 * 3600)
     await _restart(hass, sim_config_entry)
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert abs(_kwh(hass, TOTAL) - (first + second) / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - (first + second) / 1000) < 0.001
     # History is not live: no events for charges that ended while HA was stopped.
     assert events == []
 
@@ -204,7 +203,7 @@ async def test_a_charge_ending_late_in_the_evening_is_found_at_once(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Ended at 23:40 local, already tomorrow in UTC: the reconciliation finds it."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     freezer.move_to(
         dt_util.as_utc(datetime(2026, 12, 8, 12, tzinfo=dt_util.DEFAULT_TIME_ZONE))
     )
@@ -222,7 +221,7 @@ async def test_a_charge_ending_late_in_the_evening_is_found_at_once(
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
 
 
 async def test_a_charge_spanning_midnight(
@@ -237,7 +236,7 @@ async def test_a_charge_spanning_midnight(
             datetime(2026, 11, 20, 23, 30, tzinfo=dt_util.get_default_time_zone())
         )
     )
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
     for _ in range(75):  # Until 00:45, across the reconciliation at 00:15.
@@ -246,7 +245,7 @@ async def test_a_charge_spanning_midnight(
     await async_poll(hass, freezer, 31)
     await async_poll(hass, freezer, 24 * 3600)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
 
 
 async def test_a_failed_finished_read_is_retried(
@@ -256,28 +255,30 @@ async def test_a_failed_finished_read_is_retried(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Thor failing to list finished charges delays the count, never doubles it."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
     await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 10 * 60)
-    seen = _kwh(hass, TOTAL)
+    seen = state_number(hass, TOTAL)
     simulator.faults.set(status=503, path="/charges/finished")
     freezer.tick(timedelta(minutes=5))  # Delivered after the last reading.
     simulator.end_charge(box, 1)
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == seen  # The end is known, the last 5 minutes not yet.
-    assert _kwh(hass, LAST_ENERGY_1) == seen  # Shown as last seen meanwhile.
+    assert (
+        state_number(hass, TOTAL) == seen
+    )  # The end is known, the last 5 minutes not yet.
+    assert state_number(hass, LAST_ENERGY_1) == seen  # Shown as last seen meanwhile.
     simulator.faults.clear()
     await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
-    assert abs(_kwh(hass, LAST_ENERGY_1) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, LAST_ENERGY_1) - energy / 1000) < 0.001
 
     await _restart(hass, sim_config_entry)
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
 
 
 async def test_failed_reconciliation_at_start_up_is_retried(
@@ -287,7 +288,7 @@ async def test_failed_reconciliation_at_start_up_is_retried(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The start-up reconciliation is tried again a while after a failure."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     await _restart(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
@@ -296,14 +297,14 @@ async def test_failed_reconciliation_at_start_up_is_retried(
     simulator.faults.set(status=500, path="/charges/finished")
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert _kwh(hass, TOTAL) == 0
+    assert state_number(hass, TOTAL) == 0
     simulator.faults.clear()
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == 0  # Not hammering Thor: 15 minutes later.
+    assert state_number(hass, TOTAL) == 0  # Not hammering Thor: 15 minutes later.
     for _ in range(15):
         await async_next_idle_poll(hass, freezer)
     (energy,) = _finished_wh(simulator)
-    assert abs(_kwh(hass, TOTAL) - energy / 1000) < 0.001
+    assert abs(state_number(hass, TOTAL) - energy / 1000) < 0.001
 
 
 async def test_paid_charge_has_a_cost_in_its_currency(
@@ -313,7 +314,7 @@ async def test_paid_charge_has_a_cost_in_its_currency(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Thor's payment of the last session is its cost, in Thor's currency."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     simulator.chargeboxes[box].payment_free = False
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
@@ -338,7 +339,7 @@ async def test_energy_is_stored_and_removed_with_the_entry(
     hass_storage: dict[str, Any],
 ) -> None:
     """The meters are kept in storage, and go when the entry is deleted."""
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
     await async_next_idle_poll(hass, freezer)
@@ -391,11 +392,13 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     )
     mock_thor_client.running_charges.return_value = [running]
     await async_setup_entry(hass, mock_config_entry)
-    assert _kwh(hass, "sensor.garage_energy_delivered") == 0  # Running since before.
+    assert (
+        state_number(hass, "sensor.garage_energy_delivered") == 0
+    )  # Running since before.
 
     mock_thor_client.running_charges.return_value = [replace(running, energy=5000)]
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, "sensor.garage_energy_delivered") == 1.0
+    assert state_number(hass, "sensor.garage_energy_delivered") == 1.0
 
     # Thor lists it as finished with 6 kWh while the running list still shows it.
     mock_thor_client.finished_charges_between.return_value = [
@@ -415,7 +418,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     mock_thor_client.list_chargeboxes.return_value = [box]
     mock_thor_client.running_charges.return_value = []
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, "sensor.garage_energy_delivered") == 2.0
+    assert state_number(hass, "sensor.garage_energy_delivered") == 2.0
     mock_thor_client.list_chargeboxes.return_value = [
         replace(box, occupied_connectors=frozenset({1}))
     ]
@@ -424,7 +427,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     mock_thor_client.list_chargeboxes.return_value = [box]
     mock_thor_client.running_charges.return_value = []
     await async_poll(hass, freezer, 24 * 3600)
-    assert _kwh(hass, "sensor.garage_energy_delivered") == 2.0
+    assert state_number(hass, "sensor.garage_energy_delivered") == 2.0
 
 
 async def test_a_session_ends_when_the_stop_notification_arrives(
@@ -439,7 +442,7 @@ async def test_a_session_ends_when_the_stop_notification_arrives(
     Idle polls are then 5 minutes apart: the finished record, late at first, is read
     again a minute later all the same.
     """
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     simulator.chargeboxes[box].payment_free = False
     webhook_id = "thor-webhook-energy-0123456789"
     sim_config_entry.add_to_hass(hass)
@@ -454,7 +457,7 @@ async def test_a_session_ends_when_the_stop_notification_arrives(
     await simulator.async_send_notifications()
     await async_poll(hass, freezer, 31)
     await async_poll(hass, freezer, 20 * 60)
-    counted = _kwh(hass, TOTAL)
+    counted = state_number(hass, TOTAL)
     assert counted > 7  # 20 minutes at 22 kW
 
     simulator.faults.set(status=503, path="/charges/finished", count=1)
@@ -471,14 +474,14 @@ async def test_a_session_ends_when_the_stop_notification_arrives(
     stopped = events[-1].energy
     assert stopped is not None
     assert stopped >= counted
-    assert _kwh(hass, LAST_ENERGY_1) == stopped
+    assert state_number(hass, LAST_ENERGY_1) == stopped
     assert entity_state(hass, LAST_COST_1) == STATE_UNKNOWN
 
     await async_poll(hass, freezer, 31)
     await async_poll(hass, freezer, 31)
     (item,) = simulator.finished
-    assert _kwh(hass, LAST_ENERGY_1) == item["energy"] / 1000
-    assert _kwh(hass, TOTAL) == item["energy"] / 1000
+    assert state_number(hass, LAST_ENERGY_1) == item["energy"] / 1000
+    assert state_number(hass, TOTAL) == item["energy"] / 1000
     assert float(entity_state(hass, LAST_COST_1)) == item["payment"]["price"]
     assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == (
         dt_util.utc_from_timestamp(item["date_finished"] // 1000)

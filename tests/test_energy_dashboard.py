@@ -21,7 +21,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from thor_simulator import ThorSimulator
 
-from .conftest import async_next_idle_poll, async_setup_entry, entity_state
+from .conftest import (
+    async_next_idle_poll,
+    async_setup_entry,
+    first_chargebox,
+    state_number,
+)
 
 TOTAL = "sensor.garage_energy_delivered"
 CARD = "04A1B2C3D4E5F6"
@@ -34,14 +39,6 @@ def auto_enable_custom_integrations(
     """Prepare the recorder's database before Home Assistant starts."""
 
 
-def _box(simulator: ThorSimulator) -> str:
-    return next(iter(simulator.chargeboxes))
-
-
-def _kwh(hass: HomeAssistant, entity_id: str) -> float:
-    return float(entity_state(hass, entity_id))
-
-
 async def test_energy_dashboard_accepts_the_meter(
     recorder_mock: Any,
     hass: HomeAssistant,
@@ -51,7 +48,7 @@ async def test_energy_dashboard_accepts_the_meter(
 ) -> None:
     """The chargebox meter is a valid device consumption with compiled statistics."""
     assert await async_setup_component(hass, "energy", {})
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
     manager = await energy_data.async_get_manager(hass)
     await manager.async_update({"device_consumption": [{"stat_consumption": TOTAL}]})
@@ -82,4 +79,4 @@ async def test_energy_dashboard_accepts_the_meter(
     )
     assert stats[TOTAL]
     # The compiled period ended a little before the last reading.
-    assert 20 < stats[TOTAL][-1]["state"] <= _kwh(hass, TOTAL)
+    assert 20 < stats[TOTAL][-1]["state"] <= state_number(hass, TOTAL)

@@ -39,6 +39,7 @@ from .conftest import (
     async_poll,
     async_setup_entry,
     entity_state,
+    state_number,
 )
 
 TOTAL = "sensor.garage_energy_delivered"
@@ -49,10 +50,6 @@ LAST_BY_1 = "sensor.garage_connector_1_last_session_started_by"
 LAST_END_1 = "sensor.garage_connector_1_last_session_end"
 POWER_1 = "sensor.garage_connector_1_charging_power_estimated"
 CURRENT_L2 = "sensor.garage_connector_1_current_l2"
-
-
-def _kwh(hass: HomeAssistant, entity_id: str) -> float:
-    return float(entity_state(hass, entity_id))
 
 
 def _running(
@@ -177,7 +174,7 @@ async def test_damaged_storage_starts_again(
     with caplog.at_level(logging.WARNING):
         await async_setup_entry(hass, mock_config_entry)
     assert "damaged" in caplog.text
-    assert _kwh(hass, TOTAL) == 0
+    assert state_number(hass, TOTAL) == 0
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
     created = (dt_util.utcnow() - timedelta(days=1)).isoformat()
@@ -211,8 +208,8 @@ async def test_damaged_storage_starts_again(
         },
     )
     await async_setup_entry(hass, mock_config_entry)
-    assert _kwh(hass, TOTAL) == 1.5
-    assert _kwh(hass, LAST_ENERGY_1) == 1.5
+    assert state_number(hass, TOTAL) == 1.5
+    assert state_number(hass, LAST_ENERGY_1) == 1.5
     assert entity_state(hass, LAST_COST_1) == STATE_UNKNOWN
     # The removed box went.
     assert list(_stored(hass_storage, mock_config_entry)) == [CHARGEBOX_ID]
@@ -231,13 +228,13 @@ async def test_charges_without_a_transaction_number(
     await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [_running(started, 3000, charge_id=None)])
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, TOTAL) == 3.0
+    assert state_number(hass, TOTAL) == 3.0
     idle_client.finished_charges_between.return_value = [
         _finished(started, dt_util.utcnow(), 3500, charge_id=None)
     ]
     _charging(idle_client, [])
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, TOTAL) == 3.5
+    assert state_number(hass, TOTAL) == 3.5
 
     # No id and no start: it cannot be told from another charge, so it is not counted.
     _charging(
@@ -245,7 +242,7 @@ async def test_charges_without_a_transaction_number(
         [replace(_running(started, 9000, charge_id=None), date_started=None)],
     )
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == 3.5
+    assert state_number(hass, TOTAL) == 3.5
 
 
 async def test_thor_late_with_the_finished_record(
@@ -267,7 +264,7 @@ async def test_thor_late_with_the_finished_record(
         "Thor answered 500"
     )
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, LAST_ENERGY_1) == 4.0
+    assert state_number(hass, LAST_ENERGY_1) == 4.0
     assert entity_state(hass, LAST_BY_1) == "local"
     assert [e.type for e in events] == [
         SessionEventType.CHARGING_STARTED,
@@ -288,7 +285,7 @@ async def test_thor_late_with_the_finished_record(
     reads = idle_client.finished_charges_between.call_count
     await async_next_idle_poll(hass, freezer)
     assert idle_client.finished_charges_between.call_count == reads
-    assert _kwh(hass, LAST_ENERGY_1) == 4.0
+    assert state_number(hass, LAST_ENERGY_1) == 4.0
 
     ended = dt_util.utcnow() - timedelta(minutes=5)
     idle_client.finished_charges_between.return_value = [
@@ -308,8 +305,8 @@ async def test_thor_late_with_the_finished_record(
         )
     ]
     await async_poll(hass, freezer, 24 * 3600)
-    assert _kwh(hass, TOTAL) == 4.6
-    assert _kwh(hass, LAST_ENERGY_1) == 4.6
+    assert state_number(hass, TOTAL) == 4.6
+    assert state_number(hass, LAST_ENERGY_1) == 4.6
     cost = hass.states.get(LAST_COST_1)
     assert cost is not None
     assert (cost.state, cost.attributes["unit_of_measurement"]) == ("2.5", "CHF")
@@ -331,7 +328,7 @@ async def test_old_charges_are_forgotten(
     ]
     await async_poll(hass, freezer, 2 * 3600)
     await async_poll(hass, freezer, 24 * 3600)
-    assert _kwh(hass, TOTAL) == 5.0
+    assert state_number(hass, TOTAL) == 5.0
     assert entity_state(hass, LAST_BY_1) == "remote"
 
     def remembered() -> int:
@@ -346,7 +343,9 @@ async def test_old_charges_are_forgotten(
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert remembered() == 0
-    assert _kwh(hass, TOTAL) == 5.0  # Still listed by Thor, no longer remembered:
+    assert (
+        state_number(hass, TOTAL) == 5.0
+    )  # Still listed by Thor, no longer remembered:
     # but older than any read asks for, so it is not counted again.
 
 
@@ -383,15 +382,15 @@ async def test_meter_values_are_the_power_and_currents_while_recent(
     await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [_running(started, 1100)])
     await async_poll(hass, freezer, 36)
-    assert _kwh(hass, POWER_1) == 10000  # 100 Wh in 36 s
+    assert state_number(hass, POWER_1) == 10000  # 100 Wh in 36 s
     assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
 
     measured = Measurement(
         power=11040.04, currents={"L1": 16.0, "L2": 15.9}, time=dt_util.utcnow()
     )
     await _notify(hass, mock_config_entry, measurements={1: measured})
-    assert _kwh(hass, POWER_1) == 11040.0
-    assert _kwh(hass, CURRENT_L2) == 15.9
+    assert state_number(hass, POWER_1) == 11040.0
+    assert state_number(hass, CURRENT_L2) == 15.9
 
     # A poll between them does not replace them with an estimate.
     freezer.tick(timedelta(seconds=30))
@@ -401,7 +400,7 @@ async def test_meter_values_are_the_power_and_currents_while_recent(
         charges={1: _running(started, 1200)},
         measurements={1: measured},
     )
-    assert _kwh(hass, POWER_1) == 11040.0
+    assert state_number(hass, POWER_1) == 11040.0
 
     freezer.tick(MEASURED_VALID - timedelta(seconds=30))
     await _notify(
@@ -410,12 +409,12 @@ async def test_meter_values_are_the_power_and_currents_while_recent(
         charges={1: _running(started, 1450)},  # 10 kW for 90 s
         measurements={1: measured},
     )
-    assert _kwh(hass, POWER_1) == 10000
+    assert state_number(hass, POWER_1) == 10000
     assert entity_state(hass, CURRENT_L2) == STATE_UNKNOWN
     # An energy lower than before (Thor's meter restarting) is the next base.
     freezer.tick(timedelta(seconds=30))
     await _notify(hass, mock_config_entry, charges={1: _running(started, 1400)})
-    assert _kwh(hass, POWER_1) == 10000
+    assert state_number(hass, POWER_1) == 10000
 
 
 async def test_a_stop_notification_counts_the_last_energy(
@@ -430,7 +429,7 @@ async def test_a_stop_notification_counts_the_last_energy(
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000)])
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == 1.0
+    assert state_number(hass, TOTAL) == 1.0
 
     box = idle_client.list_chargeboxes.return_value[0]
     free = replace(box, occupied_connectors=frozenset())
@@ -441,13 +440,13 @@ async def test_a_stop_notification_counts_the_last_energy(
         charges={},
         ended={1: _running(started, 3400)},
     )
-    assert _kwh(hass, TOTAL) == 3.4
-    assert _kwh(hass, POWER_1) == 0
+    assert state_number(hass, TOTAL) == 3.4
+    assert state_number(hass, POWER_1) == 0
 
     # Began and ended between two readings: known from its stop only.
     later = dt_util.utcnow()
     await _notify(hass, mock_config_entry, ended={1: _running(later, 800, charge_id=8)})
-    assert _kwh(hass, TOTAL) == 4.2
+    assert state_number(hass, TOTAL) == 4.2
     assert [(e.type, e.transaction) for e in events][-2:] == [
         (SessionEventType.CHARGING_STARTED, 8),
         (SessionEventType.CHARGING_STOPPED, 8),
@@ -484,8 +483,8 @@ async def test_a_change_signals_its_chargebox_only(
     _charging(idle_client, [_running(started, 1000)])
     idle_client.list_chargeboxes.return_value.append(carport)
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == 1.0
-    assert _kwh(hass, "sensor.carport_energy_delivered") == 0
+    assert state_number(hass, TOTAL) == 1.0
+    assert state_number(hass, "sensor.carport_energy_delivered") == 0
     assert signals[CHARGEBOX_ID] > 0
     assert signals[other] == 0
 
@@ -506,22 +505,22 @@ async def test_a_charge_listed_without_its_transaction_counts_once(
     await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [_running(started, 1700, charge_id=running_id)])
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, TOTAL) == 1.7
+    assert state_number(hass, TOTAL) == 1.7
 
     idle_client.finished_charges_between.return_value = [
         _finished(started, dt_util.utcnow(), 1874, charge_id=finished_id)
     ]
     _charging(idle_client, [])
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, TOTAL) == 1.874
-    assert _kwh(hass, LAST_ENERGY_1) == 1.874
+    assert state_number(hass, TOTAL) == 1.874
+    assert state_number(hass, LAST_ENERGY_1) == 1.874
 
     # Every later read lists it again: the daily reconciliation, a restart.
     await async_poll(hass, freezer, 24 * 3600)
     await hass.config_entries.async_reload(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == 1.874
-    assert _kwh(hass, LAST_ENERGY_1) == 1.874
+    assert state_number(hass, TOTAL) == 1.874
+    assert state_number(hass, LAST_ENERGY_1) == 1.874
 
 
 async def test_a_stop_ends_the_session_at_once(
@@ -550,7 +549,7 @@ async def test_a_stop_ends_the_session_at_once(
         SessionEventType.CHARGING_STOPPED,
     ]
     assert events[-1].energy == 4.2
-    assert _kwh(hass, LAST_ENERGY_1) == 4.2
+    assert state_number(hass, LAST_ENERGY_1) == 4.2
     assert entity_state(hass, LAST_BY_1) == "local"
 
     # Thor lists it a little later, with what it cost.
@@ -558,8 +557,8 @@ async def test_a_stop_ends_the_session_at_once(
         _finished(started, dt_util.utcnow(), 4250, kind="local", payment=_CHF)
     ]
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, LAST_ENERGY_1) == 4.25
-    assert _kwh(hass, TOTAL) == 4.25
+    assert state_number(hass, LAST_ENERGY_1) == 4.25
+    assert state_number(hass, TOTAL) == 4.25
     assert float(entity_state(hass, LAST_COST_1)) == 2.5
     assert len(events) == 2
     reads = idle_client.finished_charges_between.await_count
@@ -582,10 +581,10 @@ async def test_a_stop_after_the_poll_that_saw_the_end(
     await async_next_idle_poll(hass, freezer)
     _charging(idle_client, [])
     await async_poll(hass, freezer, 31)
-    assert _kwh(hass, LAST_ENERGY_1) == 1.0
+    assert state_number(hass, LAST_ENERGY_1) == 1.0
     await _notify(hass, mock_config_entry, ended={1: _running(started, 1300)})
-    assert _kwh(hass, TOTAL) == 1.3
-    assert _kwh(hass, LAST_ENERGY_1) == 1.3
+    assert state_number(hass, TOTAL) == 1.3
+    assert state_number(hass, LAST_ENERGY_1) == 1.3
     assert [e.type for e in events] == [
         SessionEventType.CHARGING_STARTED,
         SessionEventType.CHARGING_STOPPED,
@@ -624,9 +623,9 @@ async def test_an_end_stored_unannounced_is_shown(
         },
     )
     await async_setup_entry(hass, mock_config_entry)
-    assert _kwh(hass, LAST_ENERGY_1) == 2.5
+    assert state_number(hass, LAST_ENERGY_1) == 2.5
     assert dt_util.parse_datetime(entity_state(hass, LAST_END_1)) == ended
-    assert _kwh(hass, TOTAL) == 2.5
+    assert state_number(hass, TOTAL) == 2.5
 
 
 async def test_charges_thor_never_lists_as_finished_are_forgotten(
@@ -650,7 +649,7 @@ async def test_charges_thor_never_lists_as_finished_are_forgotten(
             _charging(idle_client, [])
             await async_poll(hass, freezer, 31)
         await async_poll(hass, freezer, 24 * 3600)  # and the daily reconciliation
-    assert _kwh(hass, TOTAL) == 120.0
+    assert state_number(hass, TOTAL) == 120.0
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     stored = _stored(hass_storage, mock_config_entry)
     assert len(stored[CHARGEBOX_ID]["charges"]) <= 4 * (KEEP_DAYS + 2)
@@ -674,12 +673,12 @@ async def test_a_clock_stepping_back_stops_no_charge_from_counting(
     _charging(idle_client, [_running(started, 500)])
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == 0.5
+    assert state_number(hass, TOTAL) == 0.5
     _charging(idle_client, [_running(started, 1500)])
     freezer.tick(timedelta(seconds=30))
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == 1.5
+    assert state_number(hass, TOTAL) == 1.5
 
 
 async def test_a_meter_stored_in_the_future_counts_later_charges(
@@ -703,7 +702,7 @@ async def test_a_meter_stored_in_the_future_counts_later_charges(
         },
     )
     await async_setup_entry(hass, mock_config_entry)
-    assert _kwh(hass, TOTAL) == 1.0
+    assert state_number(hass, TOTAL) == 1.0
     # A charge began and ended between two polls: only Thor's history has it.
     short = dt_util.utcnow() + timedelta(seconds=5)
     await async_poll(hass, freezer, 40)
@@ -713,7 +712,7 @@ async def test_a_meter_stored_in_the_future_counts_later_charges(
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 500)])
     await async_next_idle_poll(hass, freezer)
-    assert _kwh(hass, TOTAL) == 1.5
+    assert state_number(hass, TOTAL) == 1.5
     _charging(idle_client, [_running(started, 2000)])
     await async_poll(hass, freezer, 31)
     _charging(idle_client, [])
@@ -722,6 +721,6 @@ async def test_a_meter_stored_in_the_future_counts_later_charges(
     )
     await async_poll(hass, freezer, 31)
     await async_poll(hass, freezer, 24 * 3600)  # and the daily reconciliation
-    assert _kwh(hass, TOTAL) == 3.4
+    assert state_number(hass, TOTAL) == 3.4
     for call in idle_client.finished_charges_between.await_args_list:
         assert call.args[0] <= call.args[1]  # Ranges Thor can answer.

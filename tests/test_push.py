@@ -33,6 +33,7 @@ from .conftest import (
     async_setup_entry,
     async_switch,
     entity_state,
+    first_chargebox,
     notification,
     stored_id_tags,
 )
@@ -86,10 +87,6 @@ def _our_log(caplog: pytest.LogCaptureFixture) -> str:
     )
 
 
-def _box(simulator: ThorSimulator) -> str:
-    return next(iter(simulator.chargeboxes))
-
-
 async def test_start_is_confirmed_by_the_notification(
     hass: HomeAssistant,
     simulator: ThorSimulator,
@@ -101,7 +98,7 @@ async def test_start_is_confirmed_by_the_notification(
     simulator.start_delay = 30
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_switch(hass, SWITCH_1, on=True)
     (pending,) = simulator.pending_starts()
     reads = len(simulator.requests)
@@ -149,7 +146,11 @@ async def test_rejected_start_is_reverted_at_once(
     assert entity_state(hass, SWITCH_1) == STATE_ON
     (pending,) = simulator.pending_starts()
     body = notification(
-        "start", _box(simulator), accepted=False, id=pending["id_tag"], transaction_id=0
+        "start",
+        first_chargebox(simulator),
+        accepted=False,
+        id=pending["id_tag"],
+        transaction_id=0,
     )
     assert await async_notify(client, body) == 200
     assert await async_notify(client, body) == 200  # A duplicate changes nothing more.
@@ -170,7 +171,7 @@ async def test_app_start_becomes_stoppable(
     """The id_tag a start notification carries stops a charge started in the app."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_app_charge(box, 1)
     tag = simulator.app_tag(box, 1)
     assert (
@@ -200,7 +201,7 @@ async def test_stop_and_meter_values(
     """Meter values give the measured power and currents; a stop frees the connector."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "04A1B2C3D4E5F6")
     await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
@@ -311,7 +312,7 @@ async def test_polling_slows_and_comes_back_with_a_repair(
     """Idle polls every 5 minutes while notifications arrive; a missed one ends that."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     coordinator = push_entry.runtime_data.coordinator
     transaction = simulator.start_rfid_charge(box, 2, "card")
     assert (
@@ -478,7 +479,7 @@ async def test_simulator_rejects_a_start(
 ) -> None:
     """A chargebox that rejects the start: reverted as soon as Thor says so."""
     simulator.start_delay = 4
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     simulator.chargeboxes[box].reject_starts = True
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
@@ -525,7 +526,7 @@ async def test_notifications_that_change_nothing(
     """An unlock, a stop replayed for an older charge, late meters change nothing."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
     await async_next_idle_poll(hass, freezer)
     assert entity_state(hass, OCCUPIED_1) == STATE_ON
@@ -557,7 +558,7 @@ async def test_a_missing_stop_notification_is_noticed(
     """A charge announced by a notification that polling sees ended, with no stop."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
     assert (
         await async_notify(
@@ -591,7 +592,7 @@ async def test_rejected_stop_is_reverted_at_once(
     simulator.stop_delay = 30
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
     await async_next_idle_poll(hass, freezer)
     failed: list[Event] = []
@@ -632,7 +633,7 @@ async def test_simulator_stops_sending(
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
     simulator.notification_url = str(client.make_url(f"/api/webhook/{WEBHOOK_ID}"))
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     coordinator = push_entry.runtime_data.coordinator
     simulator.start_rfid_charge(box, 2, "card")
     await simulator.async_send_notifications()
@@ -664,7 +665,7 @@ async def test_replayed_start_changes_nothing(
     """A start notification replayed an hour after its charge ended is ignored."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, "card")
     start = notification(
         "start", box, id="card", transaction_id=transaction, mode="local"
@@ -690,7 +691,7 @@ async def test_webhook_fuzz(
     """Random bodies: no exception, nothing changes, no secret in the log."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     rng = random.Random(20261121)  # noqa: S311 - a seeded fuzz, not a secret
     scalars: list[Any] = [None, True, False, 0, -1, 2**70, 1.5, "", "x" * 300, "1"]
 

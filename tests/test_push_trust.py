@@ -33,7 +33,9 @@ from .conftest import (
     async_setup_entry,
     async_switch,
     entity_state,
+    first_chargebox,
     notification,
+    state_number,
     stored_id_tags,
 )
 
@@ -41,14 +43,6 @@ OCCUPIED_1 = "binary_sensor.garage_connector_1_occupied"
 SWITCH_1 = "switch.garage_connector_1_charging"
 TOTAL = "sensor.garage_energy_delivered"
 CARD = "04A1B2C3D4E5F6"
-
-
-def _box(simulator: ThorSimulator) -> str:
-    return next(iter(simulator.chargeboxes))
-
-
-def _kwh(hass: HomeAssistant, entity_id: str) -> float:
-    return float(entity_state(hass, entity_id))
 
 
 async def _cloud_post(hass: HomeAssistant, body: bytes, method: str = "POST") -> int:
@@ -87,7 +81,7 @@ async def test_cloudhook_notifications_are_handled_as_direct_ones(
 ) -> None:
     """Cloud's own request object (no content_length) carries start and stop."""
     await async_setup_entry(hass, push_entry)
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, CARD)
     body = notification("start", box, id=CARD, transaction_id=transaction, mode="local")
     assert await _cloud_post(hass, json.dumps(body).encode()) == 200
@@ -113,11 +107,11 @@ async def test_notification_energy_is_bounded_by_what_the_box_can_deliver(
     """Huge energies, stops without a transaction and other connectors count nothing."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     transaction = simulator.start_rfid_charge(box, 1, CARD)
     await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 10 * 60)  # 22 kW for ten minutes: about 3.7 kWh.
-    shown = _kwh(hass, TOTAL)
+    shown = state_number(hass, TOTAL)
     assert 3 < shown < 4.5
     for body in (
         notification("meters", box, idTag=CARD, kwh=1_000_000_000),
@@ -128,7 +122,7 @@ async def test_notification_energy_is_bounded_by_what_the_box_can_deliver(
     ):
         assert await async_notify(client, body) == 200
         await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == shown
+    assert state_number(hass, TOTAL) == shown
     assert entity_state(hass, OCCUPIED_1) == STATE_ON  # That stop named no charge.
     # A believable meter value counts (the connector is rated 22 kW).
     assert (
@@ -138,16 +132,16 @@ async def test_notification_energy_is_bounded_by_what_the_box_can_deliver(
         == 200
     )
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == pytest.approx(shown + 0.05)
+    assert state_number(hass, TOTAL) == pytest.approx(shown + 0.05)
     # Thor's own records still settle the charge exactly.
     simulator.end_charge(box, 1)
     await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 61)
     (finished,) = simulator.finished
-    assert _kwh(hass, TOTAL) == pytest.approx(
+    assert state_number(hass, TOTAL) == pytest.approx(
         max(finished["energy"] / 1000, shown + 0.05), abs=0.001
     )
-    assert _kwh(hass, TOTAL) < 5
+    assert state_number(hass, TOTAL) < 5
 
 
 async def test_register_readings_count_only_their_growth(
@@ -160,11 +154,11 @@ async def test_register_readings_count_only_their_growth(
     """Meter values without `kwh` (Thor's §3.4 example): the import register's growth."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     simulator.start_rfid_charge(box, 1, CARD, power=2400)
     await async_next_idle_poll(hass, freezer)
     await async_poll(hass, freezer, 31)
-    before = _kwh(hass, TOTAL)
+    before = state_number(hass, TOTAL)
 
     def register(wh: float) -> dict[str, Any]:
         return notification(
@@ -182,11 +176,13 @@ async def test_register_readings_count_only_their_growth(
 
     assert await async_notify(client, register(3_456_589)) == 200
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == before  # The lifetime reading is not the charge's.
+    assert (
+        state_number(hass, TOTAL) == before
+    )  # The lifetime reading is not the charge's.
     freezer.tick(600)  # 2.4 kW for ten minutes: 400 Wh.
     assert await async_notify(client, register(3_456_989)) == 200
     await hass.async_block_till_done()
-    assert _kwh(hass, TOTAL) == pytest.approx(before + 0.4, abs=0.001)
+    assert state_number(hass, TOTAL) == pytest.approx(before + 0.4, abs=0.001)
 
 
 async def test_a_start_after_the_stop_of_its_transaction_changes_nothing(
@@ -199,7 +195,7 @@ async def test_a_start_after_the_stop_of_its_transaction_changes_nothing(
     """Thor does not promise order: a stop seen for a transaction wins over its start."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     events: list[Any] = []
     async_dispatcher_connect(hass, session_signal(push_entry.entry_id), events.append)
     stop = notification("stop", box, idTag=CARD, transaction_id=4242, kwh=100)
@@ -223,7 +219,7 @@ async def test_notifications_never_replace_or_forget_home_assistants_id_tag(
     """A replayed old start and duplicate stops leave the charge stoppable from HA."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     await async_switch(hass, SWITCH_1, on=True)
     await async_poll(hass, freezer, 2)
     (record,) = stored_id_tags(hass_storage, push_entry)
@@ -274,7 +270,7 @@ async def test_the_webhook_id_is_never_logged(
     )
     await hass.async_block_till_done()
     assert not push_entry.runtime_data.push.enabled
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     for _ in range(5):
         assert await async_notify(client, notification("meters", box, kwh=1)) == 200
     assert not [
@@ -294,7 +290,7 @@ async def test_a_transaction_above_64_bits_changes_nothing(
     """Valid JSON, but no number storage can write: the id_tags stay saveable."""
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     body = notification("start", box, id="app-tag", transaction_id=2**64, mode="api")
     assert await async_notify(client, body) == 200
     await hass.async_block_till_done()
@@ -317,7 +313,7 @@ async def test_a_notification_tells_only_its_chargebox(
 ) -> None:
     """Another chargebox's entities and listeners are not woken by a notification."""
     other = simulator.add_chargebox(alias="Shed", connectors=1).id
-    box = _box(simulator)
+    box = first_chargebox(simulator)
     entry = account_entry(
         (box, "Garage"),
         (other, "Shed"),
