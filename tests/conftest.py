@@ -22,8 +22,9 @@ from homeassistant.const import (
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -41,6 +42,7 @@ from custom_components.thor.const import (
     SCAN_INTERVAL_IDLE,
     SUBENTRY_TYPE_CHARGEBOX,
 )
+from custom_components.thor.energy import SessionEvent, session_signal
 from custom_components.thor.store import STORAGE_VERSION, storage_key
 from custom_components.thor.thor_api import Chargebox, ThorBackoff
 from custom_components.thor.thor_api.models import parse_running_charges
@@ -111,6 +113,20 @@ def first_chargebox(simulator: ThorSimulator) -> str:
 def state_number(hass: HomeAssistant, entity_id: str) -> float:
     """Return an entity's state as a number (kWh, W, ...)."""
     return float(entity_state(hass, entity_id))
+
+
+def session_events(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
+    """Collect the session events an entry sends (charging started, stopped)."""
+    events: list[SessionEvent] = []
+
+    @callback
+    def _collect(event: SessionEvent) -> None:
+        events.append(event)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, session_signal(entry.entry_id), _collect)
+    )
+    return events
 
 
 def put_stored_id_tags(

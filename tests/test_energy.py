@@ -7,17 +7,14 @@ from unittest.mock import MagicMock
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_UNKNOWN
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.thor.const import CONF_PUSH
 from custom_components.thor.energy import (
-    SessionEvent,
     SessionEventType,
-    session_signal,
     storage_key,
 )
 from custom_components.thor.thor_api import FinishedCharge, RunningCharge
@@ -29,6 +26,7 @@ from .conftest import (
     async_setup_entry,
     entity_state,
     first_chargebox,
+    session_events,
     state_number,
 )
 
@@ -49,20 +47,6 @@ def _finished_wh(simulator: ThorSimulator) -> list[int]:
     return [item["energy"] for item in simulator.finished]
 
 
-def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
-    """Collect the session events the entry sends."""
-    events: list[SessionEvent] = []
-
-    @callback
-    def _collect(event: SessionEvent) -> None:
-        events.append(event)
-
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, session_signal(entry.entry_id), _collect)
-    )
-    return events
-
-
 async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the entry (as Home Assistant stopping does) and set it up again later."""
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -78,7 +62,7 @@ async def test_a_charge_is_counted_with_power_and_last_session(
     """Starting a charge shows power and growing energy; its end the last session."""
     box = first_chargebox(simulator)
     await async_setup_entry(hass, sim_config_entry)
-    events = _sessions(hass, sim_config_entry)
+    events = session_events(hass, sim_config_entry)
     assert state_number(hass, TOTAL) == 0
     assert state_number(hass, POWER_1) == 0
     assert entity_state(hass, LAST_ENERGY_1) == STATE_UNKNOWN
@@ -179,7 +163,7 @@ async def test_charges_while_home_assistant_is_stopped(
 
     assert await hass.config_entries.async_setup(sim_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    events = _sessions(hass, sim_config_entry)
+    events = session_events(hass, sim_config_entry)
     first, second = _finished_wh(simulator)
     assert abs(state_number(hass, TOTAL_2) - first / 1000) < 0.001
     assert abs(state_number(hass, TOTAL_1) - second / 1000) < 0.001
@@ -452,7 +436,7 @@ async def test_a_session_ends_when_the_stop_notification_arrives(
     await async_setup_entry(hass, sim_config_entry)
     client = await hass_client_no_auth()
     simulator.notification_url = str(client.make_url(f"/api/webhook/{webhook_id}"))
-    events = _sessions(hass, sim_config_entry)
+    events = session_events(hass, sim_config_entry)
     simulator.start_rfid_charge(box, 1, CARD)
     await simulator.async_send_notifications()
     await async_poll(hass, freezer, 31)

@@ -17,10 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.thor.data import Measurement, ThorAccountData
 from custom_components.thor.energy import (
     STORAGE_VERSION,
-    SessionEvent,
     SessionEventType,
     energy_signal,
-    session_signal,
     storage_key,
 )
 from custom_components.thor.ledger import KEEP_DAYS, SETTLE_WINDOW
@@ -39,6 +37,7 @@ from .conftest import (
     async_poll,
     async_setup_entry,
     entity_state,
+    session_events,
     state_number,
 )
 
@@ -137,19 +136,6 @@ async def _notify(hass: HomeAssistant, entry: MockConfigEntry, **changes: Any) -
         ThorAccountData(chargeboxes={**data.chargeboxes, CHARGEBOX_ID: reading})
     )
     await hass.async_block_till_done()
-
-
-def _sessions(hass: HomeAssistant, entry: MockConfigEntry) -> list[SessionEvent]:
-    events: list[SessionEvent] = []
-
-    @callback
-    def _collect(event: SessionEvent) -> None:
-        events.append(event)
-
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, session_signal(entry.entry_id), _collect)
-    )
-    return events
 
 
 @pytest.fixture
@@ -253,7 +239,7 @@ async def test_thor_late_with_the_finished_record(
 ) -> None:
     """Shown as last seen at once; the daily read adds what was missing."""
     await async_setup_entry(hass, mock_config_entry)
-    events = _sessions(hass, mock_config_entry)
+    events = session_events(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000, kind="local")])
     await async_next_idle_poll(hass, freezer)
@@ -425,7 +411,7 @@ async def test_a_stop_notification_counts_the_last_energy(
 ) -> None:
     """The energy a stop gives counts at once, for a charge seen or not seen running."""
     await async_setup_entry(hass, mock_config_entry)
-    events = _sessions(hass, mock_config_entry)
+    events = session_events(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000)])
     await async_next_idle_poll(hass, freezer)
@@ -531,7 +517,7 @@ async def test_a_stop_ends_the_session_at_once(
 ) -> None:
     """A reading ending a charge fires `charging_stopped` and shows the session."""
     await async_setup_entry(hass, mock_config_entry)
-    events = _sessions(hass, mock_config_entry)
+    events = session_events(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000, kind="local")])
     await async_next_idle_poll(hass, freezer)
@@ -575,7 +561,7 @@ async def test_a_stop_after_the_poll_that_saw_the_end(
 ) -> None:
     """A stop arriving after a poll ended the charge adds its energy, once."""
     await async_setup_entry(hass, mock_config_entry)
-    events = _sessions(hass, mock_config_entry)
+    events = session_events(hass, mock_config_entry)
     started = dt_util.utcnow()
     _charging(idle_client, [_running(started, 1000)])
     await async_next_idle_poll(hass, freezer)

@@ -13,14 +13,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util.aiohttp import MockRequest
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.thor.const import CONF_PUSH
-from custom_components.thor.energy import session_signal
 from thor_simulator import ThorSimulator
 
 from .conftest import (
@@ -35,6 +33,7 @@ from .conftest import (
     entity_state,
     first_chargebox,
     notification,
+    session_events,
     state_number,
     stored_id_tags,
 )
@@ -196,8 +195,7 @@ async def test_a_start_after_the_stop_of_its_transaction_changes_nothing(
     await async_setup_entry(hass, push_entry)
     client = await hass_client_no_auth()
     box = first_chargebox(simulator)
-    events: list[Any] = []
-    async_dispatcher_connect(hass, session_signal(push_entry.entry_id), events.append)
+    events = session_events(hass, push_entry)
     stop = notification("stop", box, idTag=CARD, transaction_id=4242, kwh=100)
     start = notification("start", box, id=CARD, transaction_id=4242, mode="local")
     assert await async_notify(client, stop) == 200
