@@ -38,7 +38,7 @@ from .entries import (
     chargebox_subentries,
 )
 from .errors import ISSUE_KEYS
-from .issues import async_delete_issues
+from .issues import async_delete_issues, issue_id
 from .push import ThorPush, async_delete_cloudhook, push_enabled
 from .runtime import ThorConfigEntry, ThorRuntimeData
 from .services import async_setup_services
@@ -116,7 +116,7 @@ async def async_migrate_entries(hass: HomeAssistant) -> None:
         )
         # Repairs are keyed by entry; the next poll raises them again if still true.
         for key in ISSUE_KEYS:
-            ir.async_delete_issue(hass, DOMAIN, f"{key}_{entry.entry_id}")
+            ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id, key))
         if parent is entry:
             data = {
                 key: value
