@@ -4,10 +4,14 @@ The chargeboxes: "Garage" (the simulator's own, 2 connectors, a car chargebox) a
 "Bike shed" (1 connector, a bicycle chargebox), in one Thor account.
 """
 
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
+from homeassistant.components.homeassistant.exposed_entities import (
+    async_expose_entity,
+)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -341,6 +345,73 @@ async def test_unknown_chargebox(
 
     assert response.response_type is ERROR
     assert all(method != "POST" for method, _ in simulator.requests)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("start charging the garage", "en"),
+        ("start charging the garage connector 2", "en"),
+        ("is the garage charging", "en"),
+        ("avvia la ricarica del garage", "it"),
+    ],
+)
+async def test_unexposed_chargebox_is_unknown(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    text: str,
+    language: str,
+) -> None:
+    """A chargebox whose switches are not exposed to Assist is unknown to it."""
+    for entity_id in (GARAGE_1, GARAGE_2):
+        async_expose_entity(hass, conversation.DOMAIN, entity_id, False)
+        # Exposed to another assistant only: still unknown to Assist.
+        async_expose_entity(hass, "cloud.alexa", entity_id, True)
+    await hass.async_block_till_done()
+    simulator.reset_requests()
+
+    response = await _say(hass, text, language)
+
+    assert response.response_type is ERROR
+    assert all(method != "POST" for method, _ in simulator.requests)
+    assert _running(simulator, boxes["garage"]) == []
+    # The exposed chargebox still acts, and one exposed switch is enough.
+    async_expose_entity(hass, conversation.DOMAIN, GARAGE_2, True)
+    await hass.async_block_till_done()
+    response = await _say(hass, "start charging the garage connector 2")
+    assert response.response_type is ACTION_DONE
+    assert _running(simulator, boxes["garage"]) == [2]
+
+
+async def test_intent_from_an_assistant_sees_exposed_chargeboxes_only(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Any agent's intent call names only what is exposed to its assistant."""
+    async_expose_entity(hass, conversation.DOMAIN, BIKE, False)
+
+    def ask(assistant: str | None) -> Any:
+        return intent.async_handle(
+            hass,
+            "test",
+            INTENT_START,
+            {"name": {"value": "bike shed"}},
+            assistant=assistant,
+        )
+
+    response = await ask(conversation.DOMAIN)
+    assert response.response_type is ERROR
+    assert response.error_code is intent.IntentResponseErrorCode.NO_VALID_TARGETS
+    assert _running(simulator, boxes["bike"]) == []
+    # Without an assistant (a script's intent call) nothing is filtered.
+    response = await ask(None)
+    assert response.response_type is ACTION_DONE
+    assert _running(simulator, boxes["bike"]) == [1]
 
 
 async def test_vehicle_without_chargebox(

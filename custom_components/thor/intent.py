@@ -138,6 +138,7 @@ class _ThorIntentHandler(intent.IntentHandler):
         try:
             request = self._resolve(
                 intent_obj.hass,
+                intent_obj.assistant,
                 book,
                 slots.get(SLOT_NAME, {}).get("value"),
                 slots.get(SLOT_CONNECTOR, {}).get("value"),
@@ -169,12 +170,16 @@ class _ThorIntentHandler(intent.IntentHandler):
     def _resolve(
         self,
         hass: HomeAssistant,
+        assistant: str | None,
         book: Phrasebook,
         name: str | None,
         connector: int | str | None,
     ) -> _Request:
-        """Return the chargebox named (the only one if none is) and the connector."""
-        boxes = async_known_chargeboxes(hass, self.books)
+        """Return the chargebox named (the only one if none is) and the connector.
+
+        Only the chargeboxes exposed to the assistant that asks can be named.
+        """
+        boxes = async_known_chargeboxes(hass, self.books, assistant)
         if not boxes:
             raise _AnswerError("no_chargebox")
         candidates = boxes

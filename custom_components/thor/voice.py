@@ -24,13 +24,19 @@ import re
 from typing import Any, Final
 import unicodedata
 
+from homeassistant.components.homeassistant.const import DATA_EXPOSED_ENTITIES
+from homeassistant.components.homeassistant.exposed_entities import (
+    async_listen_entity_updates,
+    async_should_expose,
+)
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_ID, CONF_PLATFORM
+from homeassistant.const import CONF_ID, CONF_PLATFORM, Platform
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
+    entity_registry as er,
     intent,
 )
 from homeassistant.helpers.script import ScriptRunResult
@@ -231,10 +237,32 @@ def strip_article(name: str, books: Phrasebooks) -> str:
 
 
 @callback
+def async_exposed(hass: HomeAssistant, device_id: str | None, assistant: str) -> bool:
+    """Return whether a chargebox's device is exposed to an assistant.
+
+    Its charging switches stand for it (one per connector): the chargebox is exposed
+    when the user exposed one of them ("Expose to Assist", or to another assistant
+    such as Alexa or Google's).
+    """
+    if device_id is None:
+        return False
+    registry = er.async_get(hass)
+    return any(
+        async_should_expose(hass, assistant, entity.entity_id)
+        for entity in er.async_entries_for_device(registry, device_id)
+        if entity.platform == DOMAIN and entity.domain == Platform.SWITCH
+    )
+
+
+@callback
 def async_known_chargeboxes(
-    hass: HomeAssistant, books: Phrasebooks
+    hass: HomeAssistant, books: Phrasebooks, assistant: str | None = None
 ) -> list[KnownChargebox]:
-    """Return every configured chargebox of every Thor account, with its names."""
+    """Return the configured chargeboxes of every Thor account, with their names.
+
+    With an assistant, only those exposed to it (see `async_exposed`): the others are
+    unknown to it, as Home Assistant's own intents treat unexposed entities.
+    """
     device_registry = dr.async_get(hass)
     area_registry = ar.async_get(hass)
     boxes: list[KnownChargebox] = []
@@ -247,6 +275,10 @@ def async_known_chargeboxes(
             device = device_registry.async_get_device_by_identifier(
                 (DOMAIN, chargebox_id), entry.entry_id
             )
+            if assistant is not None and not async_exposed(
+                hass, None if device is None else device.id, assistant
+            ):
+                continue
             reading = None if controller is None else controller.reading
             own = [
                 device and device.name_by_user,
@@ -369,12 +401,18 @@ class ThorSentenceTriggers:
         for event_type in (
             dr.EVENT_DEVICE_REGISTRY_UPDATED,
             ar.EVENT_AREA_REGISTRY_UPDATED,
+            er.EVENT_ENTITY_REGISTRY_UPDATED,
         ):
             self.hass.bus.async_listen(event_type, self._async_schedule_refresh)
+        if DATA_EXPOSED_ENTITIES in self.hass.data:
+            # Only the names of chargeboxes exposed to Assist are heard.
+            async_listen_entity_updates(
+                self.hass, CONVERSATION, self._async_schedule_refresh
+            )
         await self.async_refresh()
 
     @callback
-    def _async_schedule_refresh(self, _event: Event[Any]) -> None:
+    def _async_schedule_refresh(self, _event: Event[Any] | None = None) -> None:
         self.hass.async_create_task(
             self.async_refresh(), f"{DOMAIN} voice sentences", eager_start=False
         )
@@ -387,7 +425,12 @@ class ThorSentenceTriggers:
     async def async_refresh(self) -> None:
         """Register the triggers again if the names said to Assist changed."""
         async with self._lock:
-            boxes = async_known_chargeboxes(self.hass, self.books)
+            # Assist's default agent is the only one that hears sentence triggers: an
+            # unexposed chargebox's names are left to its own answer (an unknown name).
+            assistant = (
+                CONVERSATION if DATA_EXPOSED_ENTITIES in self.hass.data else None
+            )
+            boxes = async_known_chargeboxes(self.hass, self.books, assistant)
             names = frozenset(form for box in boxes for form in box.forms)
             if boxes:
                 # "The bike" with only car chargeboxes gets a clear answer.
