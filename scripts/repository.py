@@ -38,24 +38,17 @@ README: Final = Path("README.md")
 FOREIGN: Final[frozenset[str]] = frozenset()
 """Other GitHub repositories the README may link to (owner/name), left as they are."""
 
-# How the README names a repository: a plain link, the query of the my.home-assistant
-# badge that opens it in HACS or the Marketplace, and a link inside an encoded URL (the
-# blueprint import badge).
-_OWNER_RE = r"[A-Za-z0-9-]+"
-_NAME_RE = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]"
-_FORMS: Final = (
-    (
-        re.compile(rf"https://github\.com/({_OWNER_RE})/({_NAME_RE})"),
-        "https://github.com/{}/{}",
-    ),
-    (
-        re.compile(rf"\bowner=({_OWNER_RE})&repository=({_NAME_RE})"),
-        "owner={}&repository={}",
-    ),
-    (
-        re.compile(rf"https%3A%2F%2Fgithub\.com%2F({_OWNER_RE})%2F({_NAME_RE})"),
-        "https%3A%2F%2Fgithub.com%2F{}%2F{}",
-    ),
+# How the README names a repository (owner, separator, name): a link, the query of the
+# my.home-assistant badge that opens it in HACS or the Marketplace, a link inside an
+# encoded URL (the blueprint import badge), a shields.io badge of its releases.
+_FORMS: Final = tuple(
+    re.compile(rf"{before}(?P<owner>[A-Za-z0-9-]+){between}(?P<name>[\w.-]*[\w-])")
+    for before, between in (
+        (r"https://github\.com/", "/"),
+        (r"\bowner=", "&repository="),
+        (r"https%3A%2F%2Fgithub\.com%2F", "%2F"),
+        (r"https://img\.shields\.io/github/v/release/", "/"),
+    )
 )
 
 
@@ -75,13 +68,19 @@ def manifest_text(text: str) -> str:
 
 def readme_text(text: str) -> str:
     """Return the README with every link to a GitHub repository pointing at this one."""
-    for pattern, form in _FORMS:
 
-        def ours(match: re.Match[str], form: str = form) -> str:
-            if f"{match[1]}/{match[2]}" in FOREIGN:
-                return match[0]
-            return form.format(OWNER, NAME)
+    def ours(match: re.Match[str]) -> str:
+        if f"{match['owner']}/{match['name']}" in FOREIGN:
+            return match[0]
+        start = match.start()
+        return (
+            match[0][: match.start("owner") - start]
+            + OWNER
+            + match[0][match.end("owner") - start : match.start("name") - start]
+            + NAME
+        )
 
+    for pattern in _FORMS:
         text = pattern.sub(ours, text)
     return text
 

@@ -306,3 +306,13 @@ def test_project_changelog_and_manifest_agree() -> None:
     ]
     assert released[0].name == release_tools.manifest_version(ROOT)
     assert released[0].date is not None
+
+
+def test_readme_states_the_minimum_home_assistant() -> None:
+    """The README's shield and text say the version hacs.json makes HACS enforce."""
+    minimum = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))[
+        "homeassistant"
+    ]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"badge/Home%20Assistant-{minimum}%2B-" in readme
+    assert f"**Requires Home Assistant {minimum} or newer.**" in readme

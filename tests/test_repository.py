@@ -95,16 +95,23 @@ def test_moving_the_repository_is_one_edit_and_the_script(tmp_path: Path) -> Non
     )
 
 
-def test_readme_links_to_other_repositories_are_rewritten_unless_foreign() -> None:
-    """A stray address is caught; only FOREIGN repositories may be linked."""
+def test_readme_links_to_another_repository_are_rewritten() -> None:
+    """Every form of a stray address is rewritten; a missing install badge is caught."""
     text = (
         "[a](https://github.com/someone/fork/releases) "
-        "?owner=someone&repository=fork&category=integration"
+        "hacs_repository/?owner=someone&repository=fork&category=integration "
+        "![r](https://img.shields.io/github/v/release/someone/fork.io) "
+        "https%3A%2F%2Fgithub.com%2Fsomeone%2Ffork%2Fblob"
     )
-    assert repository.readme_text(text) == (
+    ours = repository.readme_text(text)
+    assert ours == (
         f"[a]({repository.URL}/releases) "
-        f"?owner={repository.OWNER}&repository={repository.NAME}&category=integration"
+        f"hacs_repository/?owner={repository.OWNER}&repository={repository.NAME}"
+        "&category=integration "
+        f"![r](https://img.shields.io/github/v/release/{repository.FULL_NAME}) "
+        f"https%3A%2F%2Fgithub.com%2F{repository.OWNER}%2F{repository.NAME}%2Fblob"
     )
     assert repository.readme_problems(text) == [
         f"no install badge for {repository.FULL_NAME}"
     ]
+    assert repository.readme_problems(ours) == []
