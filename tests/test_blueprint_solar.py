@@ -44,7 +44,7 @@ from custom_components.thor.blueprint_install import (
     async_install_blueprints,
     blueprint_files,
 )
-from scripts import make_blueprints
+from scripts import make_blueprints, repository
 from thor_simulator import ThorSimulator
 
 from .conftest import async_setup_entry, entity_state
@@ -580,8 +580,7 @@ def test_blueprints_share_their_logic() -> None:
             expected_domain="automation",
             schema=automation_config.AUTOMATION_BLUEPRINT_SCHEMA,
         )
-        assert blueprint.metadata["source_url"] == (
-            "https://github.com/thor-ha/thor-home-assistant/blob/main/"
+        assert blueprint.metadata["source_url"] == repository.file_url(
             f"custom_components/thor/blueprints/automation/{name}"
         )
         loaded[language] = data
