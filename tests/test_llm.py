@@ -192,3 +192,32 @@ async def test_history_tool_reads_the_period(
     )
     with pytest.raises(intent.InvalidSlotInfo):
         await _call(api, "thor__charge_history", period="the day before")
+
+
+async def test_no_tools_without_thor_intents(hass: HomeAssistant) -> None:
+    """Thor's intents not registered (Thor not loaded): no tools."""
+    context = llm.LLMContext(
+        platform="test",
+        context=None,
+        language="en",
+        assistant=conversation.DOMAIN,
+        device_id=None,
+    )
+    assert thor_llm.async_get_tools(hass, context, llm.LLM_API_ASSIST) is None
+
+
+async def test_account_not_loaded(
+    hass: HomeAssistant, simulator: ThorSimulator, boxes: dict[str, str]
+) -> None:
+    """The account not loaded: the tools stay, and a call says it is unavailable."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    api = await _api(hass)
+
+    assert "Garage;" in api.api_prompt
+    data = await _call(api, "thor__charging_status", name="garage")
+    book = load_phrasebooks()["en"]
+    assert data["speech"]["plain"]["speech"] == book.say(
+        "unavailable", chargebox="Garage"
+    )

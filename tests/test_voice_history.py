@@ -13,7 +13,10 @@ chargebox) is free. Their finished charges, in Thor's history:
 | Garage    | 6 December, 20:00  | 2 kWh   | 1.00 EUR |
 """
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import conversation
@@ -33,9 +36,17 @@ from custom_components.thor.intent_history import (
     INTENT_LAST_CHARGE,
     LAST_CHARGE_DAYS,
     PERIODS,
+    PeriodWords,
+    _costs,
+    _energy,
     period_dates,
+    with_periods,
 )
-from custom_components.thor.thor_api import ThorServerError
+from custom_components.thor.thor_api import (
+    FinishedCharge,
+    FinishedChargePayment,
+    ThorServerError,
+)
 from custom_components.thor.voice import Phrasebook, load_phrasebooks
 from thor_simulator import ThorSimulator
 
@@ -480,3 +491,144 @@ def test_period_dates(period: str, today: date, expected: tuple[date, date]) -> 
     """A period is local dates, none after today; a month is its latest one."""
     assert period in PERIODS
     assert period_dates(period, today) == expected
+
+
+async def test_last_charge_today(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    history: dict[str, str],
+    books: dict[str, Phrasebook],
+) -> None:
+    """A charge that ended this morning is told as today's."""
+    ended = _local(date(2026, 12, 7), 9)
+    simulator.add_finished_charge(
+        history["bike"], 1, started=ended - timedelta(hours=1), finished=ended
+    )
+
+    response, _ = await _ask(hass, simulator, "when did the bike shed last charge")
+
+    when = books["en"].say("when_today", time="09:00")
+    assert when in _speech(response)
+
+
+async def test_without_period_this_month(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    history: dict[str, str],
+    books: dict[str, Phrasebook],
+) -> None:
+    """No period given nor said (an AI assistant left it out): this month so far."""
+    response = await intent.async_handle(
+        hass, "test", INTENT_HISTORY, {"name": {"value": "garage"}}
+    )
+
+    assert _period(books["en"], "this_month") in _speech(response)
+    assert "3.00 EUR" in _speech(response)
+
+
+async def test_account_not_loaded(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    history: dict[str, str],
+    books: dict[str, Phrasebook],
+) -> None:
+    """The account's entry is not loaded: the chargebox is unavailable, said so."""
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    response = await intent.async_handle(
+        hass, "test", INTENT_LAST_CHARGE, {"name": {"value": "garage"}}
+    )
+
+    assert response.error_code is intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    assert _speech(response) == books["en"].say("unavailable", chargebox="Garage")
+
+
+def _charge(payment: FinishedChargePayment | None, energy: float | None) -> Any:
+    """Return a finished charge with a payment and an energy."""
+    return FinishedCharge(
+        id=1,
+        chargebox="box",
+        connector=1,
+        date_started=None,
+        date_finished=None,
+        energy=energy,
+        id_tag=None,
+        user=None,
+        type=None,
+        payment=payment,
+    )
+
+
+def _payment(price: float | None, currency: str | None) -> FinishedChargePayment:
+    """Return a payment as Thor may report it."""
+    return FinishedChargePayment(
+        currency=currency,
+        start=None,
+        method=None,
+        price=price,
+        success=True,
+        transaction=None,
+    )
+
+
+def test_costs_as_thor_reports_them(books: dict[str, Phrasebook]) -> None:
+    """Amounts by currency; no currency: the amount alone; no amount: None."""
+    book = books["en"]
+    assert _costs(
+        book,
+        [
+            _charge(_payment(1.5, "eur"), 1000),
+            _charge(_payment(2.25, "chf"), 1000),
+            _charge(_payment(0.5, "eur"), 1000),
+        ],
+    ) == book.join(["2.00 EUR", "2.25 CHF"])
+    assert _costs(book, [_charge(_payment(1.5, None), 1000)]) == "1.50"
+    assert _costs(book, [_charge(_payment(None, "eur"), 1000)]) is None
+    assert _energy(book, [_charge(None, None)]) == book.say("energy_not_reported")
+
+
+async def test_price_not_reported(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    history: dict[str, str],
+    books: dict[str, Phrasebook],
+) -> None:
+    """A paid charge whose amount Thor left out: said so, not "0"."""
+    charges = [
+        replace(
+            _charge(_payment(None, "eur"), 1000),
+            chargebox=history["garage"],
+            date_finished=_local(date(2026, 12, 3), 18),
+        )
+    ]
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    with patch.object(
+        entry.runtime_data.client, "finished_charges_between", return_value=charges
+    ):
+        response = await intent.async_handle(
+            hass, "test", INTENT_HISTORY, {"name": {"value": "garage"}}
+        )
+
+    assert books["en"].say("cost_not_reported") in _speech(response)
+
+
+def test_period_words_without_month_lead(books: dict[str, Phrasebook]) -> None:
+    """A language whose months need no lead word; one without `history` is kept."""
+    months = [f"m{number}" for number in range(1, 13)]
+    words = PeriodWords.from_dict(
+        {
+            "language": "en",
+            "history": {"periods": {"today": ["now"]}, "months": months},
+        }
+    )
+    assert words.find("what about M3") == "march"
+    assert words.template() == "(now|(" + "|".join(sorted(months)) + "))"
+    expanded = with_periods(books, {"en": words})
+    assert expanded["it"] is books["it"]
+    assert all(
+        "<period>" not in template
+        for templates in expanded["en"].sentences.values()
+        for template in templates
+    )

@@ -308,13 +308,6 @@ class _HistoryHandler(_ThorIntentHandler):
                 intent_obj.assistant,
                 slots.get(SLOT_NAME, {}).get("value"),
             )
-            for box in boxes:
-                if box.controller is None:
-                    raise _AnswerError(
-                        "unavailable",
-                        intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
-                        chargebox=box.name,
-                    )
             response.response_type = self.response_type
             response.async_set_speech(
                 await self._async_history_answer(intent_obj, slots, book, boxes)
@@ -364,9 +357,14 @@ class _HistoryHandler(_ThorIntentHandler):
         """
         accounts: dict[str, tuple[ThorConfigEntry, list[KnownChargebox]]] = {}
         for box in boxes:
-            if box.controller is not None:
-                entry: ThorConfigEntry = box.controller.entry
-                accounts.setdefault(entry.entry_id, (entry, []))[1].append(box)
+            if box.controller is None:
+                raise _AnswerError(
+                    "unavailable",
+                    intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                    chargebox=box.name,
+                )
+            entry: ThorConfigEntry = box.controller.entry
+            accounts.setdefault(entry.entry_id, (entry, []))[1].append(box)
         charges: list[FinishedCharge] = []
         for entry, asked in accounts.values():
             ids = {box.chargebox_id for box in asked}
