@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import math
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
@@ -40,6 +40,9 @@ from .thor_api import (
     ThorSourceIPError,
     ThorWrongTransactionError,
 )
+
+if TYPE_CHECKING:
+    from .runtime import ThorConfigEntry
 
 
 class FailureKind(StrEnum):
@@ -319,3 +322,25 @@ def classify(err: ThorError, context: FailureContext | None = None) -> ThorFailu
             DEFAULT_RATE_LIMIT_BACKOFF if err.retry_after is None else err.retry_after,
         )
     return _failure(type(err), context, retry_after=retry_after, error=str(err))
+
+
+async def async_request_failed(
+    entry: ThorConfigEntry,
+    err: ThorError,
+    placeholders: Mapping[str, str],
+    context: FailureContext | None = None,
+) -> HomeAssistantError:
+    """Return the message for a request of an account that Thor did not carry out.
+
+    `placeholders` name what the request was about; `context` is the kind of request,
+    for the failures it reads differently. A refused API key asks the user to sign in
+    again; a contradicted reading is read again.
+    """
+    failure = classify(err, context)
+    coordinator = entry.runtime_data.coordinator
+    if failure.kind is FailureKind.AUTH:
+        entry.async_start_reauth(coordinator.hass)
+    if failure.stale:
+        # Thor knows better than the last reading: read again.
+        await coordinator.async_request_refresh()
+    return failure.exception(placeholders)

@@ -54,12 +54,17 @@ _DESCRIPTIONS: Final = {
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
     """Register the intents, and the sentences of Assist's default agent."""
+    # The history questions build on this module's handler: imported once it exists.
+    from .intent_history import async_history_handlers  # noqa: PLC0415
+
     books = await hass.async_add_executor_job(load_phrasebooks)
+    books, history = await async_history_handlers(hass, books)
     for handler in (
         StartChargingHandler(books),
         StopChargingHandler(books),
         ChargingStatusHandler(books),
         ChargeEnergyHandler(books),
+        *history,
     ):
         intent.async_register(hass, handler)
     await ThorSentenceTriggers(hass, books).async_setup()
@@ -167,6 +172,25 @@ class _ThorIntentHandler(intent.IntentHandler):
             )
         return response
 
+    def _candidates(
+        self, hass: HomeAssistant, assistant: str | None, name: str | None
+    ) -> list[KnownChargebox]:
+        """Return the chargeboxes a name designates; every one when none is said.
+
+        Only the chargeboxes exposed to the assistant that asks can be named.
+        """
+        boxes = async_known_chargeboxes(hass, self.books, assistant)
+        if not boxes:
+            raise _AnswerError("no_chargebox")
+        if name is None or not name.strip():
+            return boxes
+        key = strip_article(normalize(name), self.books)
+        ids = name_table(boxes).get(key, set())
+        candidates = [box for box in boxes if box.chargebox_id in ids]
+        if not candidates:
+            raise _AnswerError("unknown_chargebox", name=name.strip())
+        return candidates
+
     def _resolve(
         self,
         hass: HomeAssistant,
@@ -179,16 +203,7 @@ class _ThorIntentHandler(intent.IntentHandler):
 
         Only the chargeboxes exposed to the assistant that asks can be named.
         """
-        boxes = async_known_chargeboxes(hass, self.books, assistant)
-        if not boxes:
-            raise _AnswerError("no_chargebox")
-        candidates = boxes
-        if name is not None and name.strip():
-            key = strip_article(normalize(name), self.books)
-            ids = name_table(boxes).get(key, set())
-            candidates = [box for box in boxes if box.chargebox_id in ids]
-            if not candidates:
-                raise _AnswerError("unknown_chargebox", name=name.strip())
+        candidates = self._candidates(hass, assistant, name)
         if len(candidates) > 1:
             raise _AnswerError(
                 "which_chargebox",

@@ -33,10 +33,10 @@ from .charge_control import ThorChargeController
 from .const import DOMAIN
 from .data import ThorAccountData
 from .entries import chargebox_subentries
-from .errors import FailureContext, FailureKind, classify, failure_of
+from .errors import FailureContext, async_request_failed, failure_of
+from .history import async_charges_ended, currency_of, local_time, read_range
 from .runtime import ThorConfigEntry
 from .thor_api import (
-    FINISHED_DATE_MARGIN,
     FinishedCharge,
     Reservation,
     ThorAlreadyInTransactionError,
@@ -204,19 +204,8 @@ class _Target:
         placeholders: Mapping[str, str],
         context: FailureContext | None = None,
     ) -> HomeAssistantError:
-        """Return the message for a request Thor did not carry out.
-
-        `placeholders` name what the request was about; `context` is the kind of
-        request, for the failures it reads differently.
-        """
-        failure = classify(err, context)
-        coordinator = self.entry.runtime_data.coordinator
-        if failure.kind is FailureKind.AUTH:
-            self.entry.async_start_reauth(coordinator.hass)
-        if failure.stale:
-            # Thor knows better than the last reading: read again.
-            await coordinator.async_request_refresh()
-        return failure.exception(placeholders)
+        """Return the message for a request Thor did not carry out."""
+        return await async_request_failed(self.entry, err, placeholders, context)
 
     def placeholders(
         self, chargebox_id: str | None, connector: int | None = None
@@ -282,21 +271,9 @@ def _async_get_controller(call: ServiceCall) -> ThorChargeController:
     return _async_resolve(call).single()
 
 
-def _local(when: datetime) -> datetime:
-    """Return an aware time in Home Assistant's time zone.
-
-    Hours from year 1 or 9999 that this zone cannot hold (refused input) stay in
-    their own.
-    """
-    try:
-        return dt_util.as_local(when)
-    except OverflowError:
-        return when
-
-
 def _iso(when: datetime | None) -> str | None:
     """Return a time in Home Assistant's time zone as ISO 8601, None stays None."""
-    return None if when is None else _local(when).isoformat()
+    return None if when is None else local_time(when).isoformat()
 
 
 # ------------------------------------------------------------------- history
@@ -310,7 +287,7 @@ def _local_date(value: date) -> date:
     """
     if not isinstance(value, datetime):
         return value
-    return (value if value.tzinfo is None else _local(value)).date()
+    return (value if value.tzinfo is None else local_time(value)).date()
 
 
 def _history_range(call: ServiceCall) -> tuple[date, date]:
@@ -363,11 +340,7 @@ def _history_item(target: _Target, charge: FinishedCharge) -> dict[str, Any]:
             else round((ended - started).total_seconds() / 60, 1)
         ),
         "cost": None if payment is None else payment.price,
-        "currency": (
-            None
-            if payment is None or payment.currency is None
-            else payment.currency.upper()
-        ),
+        "currency": currency_of(payment),
         "started_by": charge.type,
     }
 
@@ -379,13 +352,12 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
     wanted = set(target.chargebox_ids)
     # A device: that chargebox only. The entry: the whole account.
     only = target.chargebox_ids[0] if target.by_device else None
-    first, last = start - FINISHED_DATE_MARGIN, end + FINISHED_DATE_MARGIN
     try:
-        # The client reads a long range in pieces and lists each charge once.
-        read = await target.entry.runtime_data.client.finished_charges_between(
-            first, last, only
+        ordered = await async_charges_ended(
+            target.entry.runtime_data.client, start, end, wanted, only
         )
     except ThorError as err:
+        first, last = read_range(start, end)
         raise await target.async_failed(
             err,
             {
@@ -395,16 +367,6 @@ async def _async_charge_history(call: ServiceCall) -> ServiceResponse:
             },
             FailureContext.HISTORY,
         ) from err
-    charges: list[tuple[datetime, FinishedCharge]] = [
-        (when, charge)
-        for charge in read
-        if charge.chargebox in wanted
-        and (when := charge.date_finished or charge.date_started) is not None
-        and start <= _local(when).date() <= end
-    ]
-    ordered = [
-        charge for _, charge in sorted(charges, key=lambda kv: kv[0], reverse=True)
-    ]
     return {
         "charges": [
             _history_item(target, charge) for charge in ordered[:MAX_HISTORY_CHARGES]
