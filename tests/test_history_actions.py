@@ -201,11 +201,8 @@ async def test_history_default_range(
         "2026-03-10",
         "2026-02-08",
     ]
-    # 31 days and the margin: more than Thor is asked for at once.
-    assert _finished_queries(simulator) == [
-        f"{HISTORY}?from=20260207&to=20260309",
-        f"{HISTORY}?from=20260310&to=20260311",
-    ]
+    # 31 days and the margin: one request.
+    assert _finished_queries(simulator) == [f"{HISTORY}?from=20260207&to=20260311"]
 
 
 async def test_history_of_an_account(
@@ -323,20 +320,20 @@ async def test_history_range_limits(
         {**target, "start": "2025-03-02", "end": "2026-03-02"},
     )
     assert response["count"] == 1
-    # 368 days with the margin, asked for 31 days at a time.
+    # 368 days with the margin, asked for 33 days at a time.
     assert _finished_queries(simulator) == [
-        f"{HISTORY}?from=20250301&to=20250331",
-        f"{HISTORY}?from=20250401&to=20250501",
-        f"{HISTORY}?from=20250502&to=20250601",
-        f"{HISTORY}?from=20250602&to=20250702",
-        f"{HISTORY}?from=20250703&to=20250802",
-        f"{HISTORY}?from=20250803&to=20250902",
-        f"{HISTORY}?from=20250903&to=20251003",
-        f"{HISTORY}?from=20251004&to=20251103",
-        f"{HISTORY}?from=20251104&to=20251204",
-        f"{HISTORY}?from=20251205&to=20260104",
-        f"{HISTORY}?from=20260105&to=20260204",
-        f"{HISTORY}?from=20260205&to=20260303",
+        f"{HISTORY}?from=20250301&to=20250402",
+        f"{HISTORY}?from=20250403&to=20250505",
+        f"{HISTORY}?from=20250506&to=20250607",
+        f"{HISTORY}?from=20250608&to=20250710",
+        f"{HISTORY}?from=20250711&to=20250812",
+        f"{HISTORY}?from=20250813&to=20250914",
+        f"{HISTORY}?from=20250915&to=20251017",
+        f"{HISTORY}?from=20251018&to=20251119",
+        f"{HISTORY}?from=20251120&to=20251222",
+        f"{HISTORY}?from=20251223&to=20260124",
+        f"{HISTORY}?from=20260125&to=20260226",
+        f"{HISTORY}?from=20260227&to=20260303",
     ]
 
 
@@ -401,7 +398,7 @@ async def test_history_dates_out_of_range(
         ),
         (
             {"end": datetime(2026, 3, 9, 23, 30)},  # noqa: DTZ001
-            ["from=20260206&to=20260308", "from=20260309&to=20260310"],
+            ["from=20260206&to=20260310"],
         ),
     ],
 )
@@ -520,12 +517,14 @@ async def test_history_deduplicates_by_transaction(
         entry.runtime_data.client, "finished_charges", return_value=answer
     ) as finished:
         response = await _action(
-            hass, "get_charge_history", {"config_entry_id": entry.entry_id}
+            hass,
+            "get_charge_history",
+            {"config_entry_id": entry.entry_id, "start": "2026-02-01"},
         )
     # Both pieces of the range answer the same: each charge is listed once.
     assert finished.await_args_list == [
-        call(date(2026, 2, 7), date(2026, 3, 9), None),
-        call(date(2026, 3, 10), date(2026, 3, 11), None),
+        call(date(2026, 1, 31), date(2026, 3, 4), None),
+        call(date(2026, 3, 5), date(2026, 3, 11), None),
     ]
     assert [
         (c["transaction"], c["ended"], c["energy_kwh"], c["duration_minutes"])

@@ -226,9 +226,9 @@ async def test_one_chargebox_in_a_month(
         energy=_kwh(book, "10"),
         cost="5.00 EUR" if language == "en" else "5,00 EUR",
     )
-    # 30 days and a day more on each side (Thor's time zone is not documented) are
-    # more than one request may ask (31 days): the client's range reader asks twice.
-    assert reads == 2
+    # A month and a day more on each side (Thor's time zone is not documented): one
+    # request.
+    assert reads == 1
 
 
 @pytest.mark.parametrize(

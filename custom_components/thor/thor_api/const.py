@@ -21,9 +21,11 @@ DEFAULT_MAX_BACKOFF: Final = 300.0
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 60.0
 """Wait after a 429 without a usable `Retry-After`, seconds."""
 
-MAX_FINISHED_RANGE_DAYS: Final = 31
+MAX_FINISHED_RANGE_DAYS: Final = 33
 """Most days asked of `charges/finished` in one request (§6 #18: Thor documents no
-limit); `ThorClient.finished_charges_between` splits longer ranges."""
+limit): the longest month with `FINISHED_DATE_MARGIN` on each side, so a question
+about a month is one request; `ThorClient.finished_charges_between` splits longer
+ranges."""
 
 FINISHED_DATE_MARGIN: Final = timedelta(days=1)
 """Asked for on each side of a range of finished charges: the time zone Thor reads
