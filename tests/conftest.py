@@ -14,7 +14,7 @@ from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch.const import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import RELOAD_AFTER_UPDATE_DELAY, ConfigSubentryData
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_API_KEY,
@@ -96,6 +96,23 @@ async def async_switch(hass: HomeAssistant, entity_id: str, *, on: bool) -> None
         {ATTR_ENTITY_ID: entity_id},
         blocking=True,
     )
+
+
+async def async_enable_entities(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, *entity_ids: str
+) -> None:
+    """Enable entities that start disabled, as a user does.
+
+    Home Assistant reloads the entry 30 s later, which creates them. For a test that
+    needs these entities but not all of `entity_registry_enabled_by_default`.
+    """
+    registry = er.async_get(hass)
+    for entity_id in entity_ids:
+        assert registry.async_get(entity_id) is not None, entity_id
+        registry.async_update_entity(entity_id, disabled_by=None)
+    await async_poll(hass, freezer, RELOAD_AFTER_UPDATE_DELAY + 1)
+    for entity_id in entity_ids:
+        assert hass.states.get(entity_id) is not None, entity_id
 
 
 def entity_state(hass: HomeAssistant, entity_id: str) -> str:

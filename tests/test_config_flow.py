@@ -9,6 +9,7 @@ from unittest.mock import AsyncMock, MagicMock, patch
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlowResult,
     SubentryFlowResult,
 )
@@ -19,6 +20,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.thor import entries
 from custom_components.thor.const import (
     CONF_BASE_URL,
     CONF_CHARGEBOX_ID,
@@ -631,6 +633,27 @@ async def test_manual_chargebox_already_configured(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
+async def test_account_of_an_entry_not_yet_migrated(
+    hass: HomeAssistant, mock_client: MagicMock
+) -> None:
+    """An entry of the one-entry-per-chargebox layout still names its account."""
+    MockConfigEntry(
+        domain=DOMAIN,
+        title="Carport",
+        version=1,
+        data={
+            CONF_API_KEY: "older-key",
+            CONF_ENVIRONMENT: ENVIRONMENT_PRODUCTION,
+            CONF_CHARGEBOX_ID: CARPORT.id,
+        },
+    ).add_to_hass(hass)
+
+    result = await _submit_settings(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "account_already_configured"
+    assert result["description_placeholders"] == {"title": "Carport"}
+
+
 # ---------------------------------------------------------------------- reauth
 
 
@@ -800,6 +823,42 @@ async def test_reauth_errors(
     assert two_box_entry.data[CONF_API_KEY] == "new-api-key"
 
 
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize(
+    "failure",
+    [(ThorServerError("HTTP 500"), "cannot_connect"), (RuntimeError("bug"), "unknown")],
+)
+async def test_reauth_reading_a_missed_chargebox_fails(
+    hass: HomeAssistant,
+    mock_client: MagicMock,
+    two_box_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    failure: tuple[Exception, str],
+) -> None:
+    """A failure reading a chargebox the list misses keeps the form and the old key."""
+    exception, error = failure
+    client = mock_client.return_value
+    client.list_chargeboxes.return_value = [GARAGE]
+    client.get_chargebox.side_effect = exception
+    result = await two_box_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "new-api-key"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert two_box_entry.data[CONF_API_KEY] == API_KEY
+    # Only what nobody expected is logged with its traceback.
+    assert ("Unexpected error" in caplog.text) is (error == "unknown")
+    assert "new-api-key" not in caplog.text
+
+    client.get_chargebox.side_effect = _get_chargebox
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "new-api-key"}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert two_box_entry.data[CONF_API_KEY] == "new-api-key"
+
+
 async def test_reauth_refuses_empty_key(
     hass: HomeAssistant, mock_client: MagicMock, two_box_entry: MockConfigEntry
 ) -> None:
@@ -857,6 +916,29 @@ async def test_reconfigure_keeps_key_left_empty(
     )
     await hass.async_block_till_done()
     assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_reconfigure_a_loaded_entry_reloads_it_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A loaded entry reloads with the new settings, once (its own listener)."""
+    client_class = entries.ThorClient
+    assert isinstance(client_class, MagicMock)
+    client_class.reset_mock()
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _settings(api_key="new-api-key")
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.settings[CONF_API_KEY] == "new-api-key"
+    # One client for the flow's check, one for the single reload.
+    assert [call.kwargs["api_key"] for call in client_class.call_args_list] == [
+        "new-api-key",
+        "new-api-key",
+    ]
 
 
 @pytest.mark.usefixtures("mock_setup_entry")

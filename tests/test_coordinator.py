@@ -268,6 +268,7 @@ async def test_inactive_chargebox(
     assert not issue_registry.issues
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_chargebox_missing_from_list(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

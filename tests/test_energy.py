@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_WEBHOOK_ID, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -53,6 +54,7 @@ async def _restart(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_charge_is_counted_with_power_and_last_session(
     hass: HomeAssistant,
     simulator: ThorSimulator,
@@ -414,6 +416,7 @@ async def test_a_charge_seen_running_after_thor_listed_it_finished(
     assert state_number(hass, "sensor.garage_energy_delivered") == 2.0
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_session_ends_when_the_stop_notification_arrives(
     hass: HomeAssistant,
     simulator: ThorSimulator,

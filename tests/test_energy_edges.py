@@ -231,6 +231,7 @@ async def test_charges_without_a_transaction_number(
     assert state_number(hass, TOTAL) == 3.5
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_thor_late_with_the_finished_record(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -299,6 +300,7 @@ async def test_thor_late_with_the_finished_record(
     assert len(events) == 2  # Reported once.
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_old_charges_are_forgotten(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -335,6 +337,7 @@ async def test_old_charges_are_forgotten(
     # but older than any read asks for, so it is not counted again.
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_new_way_to_start_is_shown_as_is(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -509,6 +512,7 @@ async def test_a_charge_listed_without_its_transaction_counts_once(
     assert state_number(hass, LAST_ENERGY_1) == 1.874
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_a_stop_ends_the_session_at_once(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
@@ -577,6 +581,7 @@ async def test_a_stop_after_the_poll_that_saw_the_end(
     ]
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_an_end_stored_unannounced_is_shown(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

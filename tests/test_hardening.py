@@ -1013,6 +1013,7 @@ async def test_14_answer_about_another_chargebox_is_malformed(
     assert entity_state(hass, CONNECTED) == STATE_UNAVAILABLE
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_14_long_connector_strings_are_bounded(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

@@ -476,6 +476,7 @@ async def test_entry_change_without_new_chargeboxes_does_not_reload(
     assert init_integration.runtime_data.coordinator is coordinator
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_simulator_setup_and_unload(
     hass: HomeAssistant, simulator: ThorSimulator, sim_config_entry: MockConfigEntry
 ) -> None:

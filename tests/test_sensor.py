@@ -26,7 +26,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.thor.thor_api import ThorConnectionError
 from thor_simulator import ThorSimulator
 
-from .conftest import async_poll, snapshot_entities
+from .conftest import async_enable_entities, async_poll, snapshot_entities
 
 
 @pytest.fixture(autouse=True)
@@ -66,22 +66,7 @@ async def test_entities(
     await snapshot_entities(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
-@pytest.mark.usefixtures("init_integration")
-async def test_disabled_by_default(
-    hass: HomeAssistant, entity_registry: er.EntityRegistry
-) -> None:
-    """Maximum current and the heartbeat start disabled."""
-    for entity_id in (
-        "sensor.garage_connector_1_maximum_current",
-        "sensor.garage_last_heartbeat",
-    ):
-        assert hass.states.get(entity_id) is None
-        assert entity_registry.async_get(entity_id).disabled_by is (
-            er.RegistryEntryDisabler.INTEGRATION
-        )
-
-
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_session_ends(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:
@@ -107,7 +92,7 @@ async def test_session_ends(
     )
 
 
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_unknown_enum_value_kept(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:
@@ -147,6 +132,8 @@ async def test_no_write_without_change(
 
     The heartbeat moves on every poll, so every poll reaches the entities.
     """
+    rated_power = "sensor.garage_connector_1_rated_power"
+    await async_enable_entities(hass, freezer, rated_power)
     writes = _count_writes(hass)
     (chargebox,) = mock_thor_client.list_chargeboxes.return_value
     for _ in range(20):
@@ -171,10 +158,8 @@ async def test_no_write_without_change(
     ]
     await async_poll(hass, freezer, 30)
     await async_poll(hass, freezer, 30)
-    assert [event.data["entity_id"] for event in writes] == [
-        "sensor.garage_connector_1_rated_power"
-    ]
-    assert hass.states.get("sensor.garage_connector_1_rated_power").state == "11000"
+    assert [event.data["entity_id"] for event in writes] == [rated_power]
+    assert hass.states.get(rated_power).state == "11000"
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -262,7 +247,7 @@ async def test_charging_on_simulator(
     assert await hass.config_entries.async_unload(sim_config_entry.entry_id)
 
 
-@pytest.mark.usefixtures("init_integration")
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
 async def test_connector_gone(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, mock_thor_client: MagicMock
 ) -> None:

@@ -30,6 +30,9 @@ ENVIRONMENTS: Final = {
     ENVIRONMENT_DEVELOPMENT: DEVELOPMENT_BASE_URL,
 }
 
+THOR_URL: Final = "https://thor.tools"
+"""Thor's site, each device's configuration URL: the address of the operators'
+dashboard itself is not documented (develop.thor.tools only names it)."""
 DASHBOARD_HELP_URL: Final = (
     "https://develop.thor.tools/api/getting-started/dashboard-configuration"
 )

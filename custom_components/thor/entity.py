@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, THOR_URL
 from .coordinator import ThorDataUpdateCoordinator
 from .data import ThorData
 from .runtime import ThorConfigEntry
@@ -71,6 +71,7 @@ class ThorEntity(CoordinatorEntity[ThorDataUpdateCoordinator]):
         reading = coordinator.data.get(chargebox_id)
         self._attr_unique_id = f"{chargebox_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
+            configuration_url=THOR_URL,
             identifiers={(DOMAIN, chargebox_id)},
             manufacturer=MANUFACTURER,
             model=None if reading is None else device_model(reading.chargebox.type),

@@ -1,4 +1,12 @@
-"""Sensors of the Thor integration."""
+"""Sensors of the Thor integration.
+
+The descriptions below decide which sensors a new chargebox shows: enabled are only
+those a user looks at daily (the running charge, power, energy, the last session's
+energy and cost); the details of a charge and the connector's fixed ratings start
+disabled (the ratings also diagnostic). The registry keeps what a user chose, so
+existing installs keep theirs. README's Entities table lists the same (a test
+compares them).
+"""
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -167,18 +175,21 @@ CONNECTOR_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
     ThorMeterSensorEntityDescription(
         key="last_session_start",
         translation_key="last_session_start",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last(lambda session: session.started),
     ),
     ThorMeterSensorEntityDescription(
         key="last_session_end",
         translation_key="last_session_end",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last(lambda session: session.ended),
     ),
     ThorMeterSensorEntityDescription(
         key="last_session_duration",
         translation_key="last_session_duration",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
         suggested_unit_of_measurement=UnitOfTime.MINUTES,
@@ -195,6 +206,7 @@ CONNECTOR_METER_SENSORS: tuple[ThorMeterSensorEntityDescription, ...] = (
     ThorMeterSensorEntityDescription(
         key="last_session_started_by",
         translation_key="last_session_started_by",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         options=STARTED_BY_OPTIONS,
         value_fn=_last(lambda session: _option(session.started_by)),
@@ -232,6 +244,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="session_started",
         translation_key="session_started",
+        entity_registry_enabled_default=False,
         of_the_charge=True,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda data, connector: (
@@ -243,6 +256,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="rated_power",
         translation_key="rated_power",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.POWER,
         entity_category=EntityCategory.DIAGNOSTIC,
         native_unit_of_measurement=UnitOfPower.WATT,
@@ -260,6 +274,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="plug_type",
         translation_key="plug_type",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
         options=_options(ConnectorType),
@@ -268,6 +283,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="plug_format",
         translation_key="plug_format",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
         options=_options(ConnectorFormat),
@@ -276,6 +292,7 @@ CONNECTOR_SENSORS: tuple[ThorConnectorSensorEntityDescription, ...] = (
     ThorConnectorSensorEntityDescription(
         key="power_type",
         translation_key="power_type",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.ENUM,
         entity_category=EntityCategory.DIAGNOSTIC,
         options=_options(PowerType),
