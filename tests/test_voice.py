@@ -166,8 +166,8 @@ async def test_start_and_stop_connector_by_number(
 @pytest.mark.parametrize(
     ("text", "language", "words"),
     [
-        ("start charging the garage", "en", ["2", "connector 1"]),
-        ("avvia la ricarica del garage", "it", ["2", "presa 1"]),
+        ("start charging the garage", "en", ["2 connectors", "1 or 2"]),
+        ("avvia la ricarica del garage", "it", ["2 prese", "1 o 2"]),
     ],
 )
 async def test_start_multi_connector_asks_which(
@@ -565,7 +565,7 @@ async def test_intents_response_types(
     assert response.response_type is ERROR
     assert "boat" in _speech(response)
 
-    response = await handle(INTENT_STATUS)
+    response = await handle(INTENT_START)
     assert response.response_type is ERROR
     assert "garage o bike shed" in _speech(response)
 
