@@ -1064,6 +1064,8 @@ async def test_is_the_charger_free(
     assert "la presa 2 e occupata" in _said(result)
     result = await _converse(hass, "is the garage connector 2 free")
     assert _said(result) == _answer("en", "free_no", target="Garage connector 2")
+    result = await _converse(hass, "la presa 1 del garage è libera?", "it")
+    assert _said(result) == _answer("it", "free_yes", target="Garage, presa 1")
     result = await _converse(hass, "la bici è libera?", "it")
     assert _said(result) == normalize(italian.say("free_yes", target="Bike shed"))
 

@@ -123,6 +123,8 @@ class Phrasebook:
     polite_before: tuple[str, ...]
     polite_after: tuple[str, ...]
     chargers: tuple[str, ...]
+    chargers_first: bool
+    """Whether the charger word comes before the name ("il caricatore del garage")."""
     connector_lead: tuple[str, ...]
     connector_words: tuple[str, ...]
     number_prefix: tuple[str, ...]
@@ -142,6 +144,7 @@ class Phrasebook:
             polite_before=_templates(words.get("polite_before")),
             polite_after=_templates(words.get("polite_after")),
             chargers=_words(words.get("chargers")),
+            chargers_first=words.get("chargers_position") == "before",
             connector_lead=_words(words.get("connector_lead")),
             connector_words=_words(words.get("connector")),
             number_prefix=_words(words.get("number_prefix")),
@@ -446,10 +449,14 @@ def trigger_sentences(books: Phrasebooks, names: Iterable[str]) -> dict[str, lis
     named = _alternatives(names)
     for book in books.values():
         article = _optional(book.articles)
-        if book.chargers:
+        if book.chargers and book.chargers_first:
             chargers = _alternatives(book.chargers)
-            chargebox = f"{article}[{chargers} {article}]{named} [{chargers}]"
-            charger = f"{article}({chargers} [{article}{named}]|{named} {chargers})"
+            chargebox = f"{article}[{chargers} {article}]{named}"
+            charger = f"{article}{chargers} [{article}{named}]"
+        elif book.chargers:
+            chargers = _alternatives(book.chargers)
+            chargebox = f"{article}{named} [{chargers}]"
+            charger = f"{article}[{named}] {chargers}"
         else:
             chargebox = charger = f"{article}{named}"
         prefix = _optional(book.number_prefix)
