@@ -33,7 +33,10 @@ from custom_components.thor.voice import (
     INTENT_ENERGY,
     INTENT_START,
     INTENT_STATUS,
+    MAX_QUESTIONS,
     REMEMBER_FOR,
+    Question,
+    Questions,
     load_phrasebooks,
     normalize,
 )
@@ -902,6 +905,28 @@ async def test_no_follow_up_heard_without_a_question(
     assert _running(simulator, boxes["garage"]) == []
 
 
+def test_questions_are_bounded_and_forgotten() -> None:
+    """Many conversations keep only the newest questions; old ones are forgotten."""
+    asked = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    questions = Questions()
+    for number in range(MAX_QUESTIONS + 1):
+        questions.ask(
+            f"conversation {number}",
+            Question(
+                intent_type=INTENT_START,
+                chargebox_id="box",
+                name="Garage",
+                asked=asked + timedelta(seconds=number),
+            ),
+        )
+    assert questions.take(["conversation 0"]) is None
+    assert questions.take(["conversation 1"]) is not None
+    questions.prune(asked + REMEMBER_FOR + timedelta(seconds=MAX_QUESTIONS - 1))
+    assert questions.take([f"conversation {MAX_QUESTIONS - 1}"]) is None
+    assert questions.take([f"conversation {MAX_QUESTIONS}"]) is not None
+    assert not questions
+
+
 # ----------------------------------------------------------------- wording
 
 
@@ -1015,9 +1040,14 @@ async def test_is_anything_charging(
     assert _said(result) == _answer("en", "nothing_charging")
 
     simulator.start_app_charge(boxes["garage"], 2)
+    await _refresh(hass, two_boxes)
+    result = await _converse(hass, "is something charging right now")
+    assert _said(result) == _answer(
+        "en", "status_charging", target="Garage connector 2"
+    )
+
     simulator.start_app_charge(boxes["bike"], 1)
     await _refresh(hass, two_boxes)
-
     result = await _converse(hass, "c'è qualcosa in carica?", "it")
     targets = BOOKS["it"].join(["Garage, presa 2", "Bike shed"], "and")
     assert _said(result) == _answer("it", "status_many", targets=targets)

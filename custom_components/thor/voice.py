@@ -611,11 +611,6 @@ class ThorSentenceTriggers:
         """Return the names the triggers know."""
         return self._names
 
-    @property
-    def hears_follow_up(self) -> bool:
-        """Return whether the answers to "which connector?" are heard now."""
-        return self._remove_follow_up is not None
-
     def _assistant(self) -> str | None:
         """Return the assistant whose exposure rules the triggers (None: all)."""
         # Assist's default agent is the only one that hears sentence triggers: an
