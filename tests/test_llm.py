@@ -29,6 +29,7 @@ TOOLS = {
     "thor__start_charging",
     "thor__stop_charging",
     "thor__charging_status",
+    "thor__charger_free",
     "thor__charge_energy",
     "thor__charge_history",
     "thor__last_charge",

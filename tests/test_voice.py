@@ -1,9 +1,11 @@
 """Voice commands through Assist's default agent, in English and Italian.
 
 The chargeboxes: "Garage" (the simulator's own, 2 connectors, a car chargebox) and
-"Bike shed" (1 connector, a bicycle chargebox), in one Thor account.
+"Bike shed" (1 connector, a bicycle chargebox), in one Thor account. At the end: the
+follow-up question within a conversation, polite and everyday wording.
 """
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -25,10 +27,16 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.thor.const import DOMAIN
+from custom_components.thor.ledger import LastSession
 from custom_components.thor.voice import (
+    ANSWER_WITHIN,
     INTENT_ENERGY,
     INTENT_START,
     INTENT_STATUS,
+    MAX_QUESTIONS,
+    REMEMBER_FOR,
+    Question,
+    Questions,
     load_phrasebooks,
     normalize,
 )
@@ -166,8 +174,8 @@ async def test_start_and_stop_connector_by_number(
 @pytest.mark.parametrize(
     ("text", "language", "words"),
     [
-        ("start charging the garage", "en", ["2", "connector 1"]),
-        ("avvia la ricarica del garage", "it", ["2", "presa 1"]),
+        ("start charging the garage", "en", ["2 connectors", "1 or 2"]),
+        ("avvia la ricarica del garage", "it", ["2 prese", "1 o 2"]),
     ],
 )
 async def test_start_multi_connector_asks_which(
@@ -565,7 +573,7 @@ async def test_intents_response_types(
     assert response.response_type is ERROR
     assert "boat" in _speech(response)
 
-    response = await handle(INTENT_STATUS)
+    response = await handle(INTENT_START)
     assert response.response_type is ERROR
     assert "garage o bike shed" in _speech(response)
 
@@ -739,3 +747,401 @@ async def test_sentences_that_cannot_be_registered(
     assert "voice commands could not be registered" in caplog.text
     assert entry.state is ConfigEntryState.LOADED
     assert entity_state(hass, BIKE) == "off"
+
+
+# ============================================== conversations and wording
+
+BOOKS = load_phrasebooks()
+
+
+async def _converse(
+    hass: HomeAssistant,
+    text: str,
+    language: str = "en",
+    conversation_id: str | None = None,
+) -> conversation.ConversationResult:
+    """Say something to Assist within a conversation; return its whole result."""
+    result = await conversation.async_converse(
+        hass, text, conversation_id, Context(), language=language
+    )
+    await hass.async_block_till_done()
+    return result
+
+
+def _said(result: conversation.ConversationResult) -> str:
+    """Return what Assist answered, normalized."""
+    return normalize(result.response.speech["plain"]["speech"])
+
+
+def _answer(language: str, key: str, **placeholders: object) -> str:
+    """Return one of Thor's answers, normalized."""
+    return normalize(BOOKS[language].say(key, **placeholders))
+
+
+# --------------------------------------------------------------- the follow-up
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "language", "connector"),
+    [
+        ("start charging the garage", "connector 1", "en", 1),
+        ("start charging the garage", "the second one", "en", 2),
+        ("start charging the garage", "number 2", "en", 2),
+        ("start charging the garage", "1", "en", 1),
+        ("please start charging the garage", "connector two please", "en", 2),
+        ("avvia la ricarica del garage", "presa 2", "it", 2),
+        ("avvia la ricarica del garage", "la seconda", "it", 2),
+        ("avvia la ricarica del garage", "sulla presa uno", "it", 1),
+    ],
+)
+async def test_follow_up_completes_the_start(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    question: str,
+    answer: str,
+    language: str,
+    connector: int,
+) -> None:
+    """Thor asks which connector; the answer in the same conversation starts it."""
+    asked = await _converse(hass, question, language)
+    assert _said(asked) == _answer(
+        language,
+        "which_connector",
+        chargebox="Garage",
+        count=2,
+        connectors=BOOKS[language].join([1, 2], "or"),
+    )
+    assert _running(simulator, boxes["garage"]) == []
+
+    result = await _converse(hass, answer, language, asked.conversation_id)
+
+    assert result.conversation_id == asked.conversation_id
+    assert _running(simulator, boxes["garage"]) == [connector]
+    target = BOOKS[language].target("Garage", connector)
+    assert _said(result) == _answer(language, "started", target=target)
+    # The question is answered: saying it again does not start anything more.
+    again = await _converse(hass, answer, language, asked.conversation_id)
+    assert _said(again) == _answer(language, "no_question", chargebox="Garage")
+    assert _running(simulator, boxes["garage"]) == [connector]
+
+
+async def test_follow_up_completes_the_stop(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Both connectors charging: "stop charging the garage", then "the first one"."""
+    await _converse(hass, "start charging the garage connector 1")
+    await _converse(hass, "start charging the garage connector 2")
+    await async_poll(hass, freezer, 2)
+
+    asked = await _converse(hass, "stop charging the garage")
+    assert "which one should i stop" in _said(asked)
+    result = await _converse(hass, "the first one", "en", asked.conversation_id)
+
+    assert _said(result) == _answer("en", "stopped", target="Garage connector 1")
+    assert _running(simulator, boxes["garage"]) == [2]
+
+
+async def test_follow_up_of_another_conversation(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """A question asked in one conversation is not answered from another one."""
+    asked = await _converse(hass, "start charging the garage")
+
+    elsewhere = await _converse(hass, "connector 1")
+    assert elsewhere.conversation_id != asked.conversation_id
+    assert _said(elsewhere) == _answer("en", "no_question", chargebox="Garage")
+    assert _running(simulator, boxes["garage"]) == []
+    # A Thor command in between replaces the question.
+    await _converse(hass, "is the garage charging", "en", asked.conversation_id)
+    result = await _converse(hass, "connector 1", "en", asked.conversation_id)
+    assert _said(result) == _answer("en", "no_question", chargebox="Garage")
+    assert _running(simulator, boxes["garage"]) == []
+
+
+async def test_follow_up_expires(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An answer after the question expired does nothing and says so; later the
+    answers are no longer Thor's to hear."""
+    asked = await _converse(hass, "avvia la ricarica del garage", "it")
+
+    await async_poll(hass, freezer, ANSWER_WITHIN.total_seconds())
+    result = await _converse(hass, "presa 1", "it", asked.conversation_id)
+
+    assert _said(result) == _answer("it", "question_expired", chargebox="Garage")
+    assert _running(simulator, boxes["garage"]) == []
+
+    await _converse(hass, "start charging the garage")
+    await async_poll(hass, freezer, REMEMBER_FOR.total_seconds() + 1)
+    result = await _converse(hass, "connector 1")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert _running(simulator, boxes["garage"]) == []
+
+
+async def test_no_follow_up_heard_without_a_question(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Before Thor asks anything, "2" is not Thor's: other agents keep their words."""
+    result = await _converse(hass, "2")
+
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    assert _running(simulator, boxes["garage"]) == []
+
+
+def test_questions_are_bounded_and_forgotten() -> None:
+    """Many conversations keep only the newest questions; old ones are forgotten."""
+    asked = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    questions = Questions()
+    for number in range(MAX_QUESTIONS + 1):
+        questions.ask(
+            f"conversation {number}",
+            Question(
+                intent_type=INTENT_START,
+                chargebox_id="box",
+                name="Garage",
+                asked=asked + timedelta(seconds=number),
+            ),
+        )
+    assert questions.take(["conversation 0"]) is None
+    assert questions.take(["conversation 1"]) is not None
+    questions.prune(asked + REMEMBER_FOR + timedelta(seconds=MAX_QUESTIONS - 1))
+    assert questions.take([f"conversation {MAX_QUESTIONS - 1}"]) is None
+    assert questions.take([f"conversation {MAX_QUESTIONS}"]) is not None
+    assert not questions
+
+
+# ----------------------------------------------------------------- wording
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("please start charging the bike shed", "en"),
+        ("can you start charging the bike shed please", "en"),
+        ("Could you please charge the bike?", "en"),
+        ("turn on the bike shed charger", "en"),
+        ("per favore avvia la ricarica della bici", "it"),
+        ("puoi avviare la ricarica della bici?", "it"),
+        ("potresti caricare la bici per favore", "it"),
+        ("accendi il caricatore della bici", "it"),
+    ],
+)
+async def test_polite_and_everyday_start(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    text: str,
+    language: str,
+) -> None:
+    """Polite words and "the charger" do not break a command."""
+    result = await _converse(hass, text, language)
+
+    assert _said(result) == _answer(language, "started", target="Bike shed")
+    assert _running(simulator, boxes["bike"]) == [1]
+
+
+async def test_charge_the_car_on_connector_2(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """ "On connector 2": the YAML word `on` is a word, not the boolean true."""
+    result = await _converse(hass, "charge the car on connector 2")
+
+    assert _said(result) == _answer("en", "started", target="Garage connector 2")
+    assert _running(simulator, boxes["garage"]) == [2]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("turn off the bike shed charger", "en"),
+        ("could you stop charging please", "en"),
+        ("spegni il caricatore della bici", "it"),
+        ("puoi fermare la ricarica?", "it"),
+    ],
+)
+async def test_stop_without_a_name(
+    hass: HomeAssistant,
+    *,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    text: str,
+    language: str,
+) -> None:
+    """One charge running among the chargeboxes: "stop charging" stops it."""
+    await _converse(hass, "start charging the bike shed")
+    await async_poll(hass, freezer, 2)
+
+    result = await _converse(hass, text, language)
+
+    assert _said(result) == _answer(language, "stopped", target="Bike shed")
+    assert _running(simulator, boxes["bike"]) == []
+
+
+async def test_stop_without_a_name_several_or_none(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Nothing running, or several charges: said clearly, nothing stopped."""
+    result = await _converse(hass, "stop charging")
+    assert _said(result) == _answer("en", "nothing_to_stop")
+
+    simulator.start_app_charge(boxes["bike"], 1)
+    simulator.start_app_charge(boxes["garage"], 2)
+    await _refresh(hass, two_boxes)
+    simulator.reset_requests()
+
+    result = await _converse(hass, "ferma la ricarica", "it")
+
+    targets = ["Garage, presa 2", "Bike shed"]
+    assert _said(result) == _answer(
+        "it",
+        "which_charge_stop",
+        targets=BOOKS["it"].join(targets, "and"),
+        example=targets[0],
+    )
+    assert all(method != "POST" for method, _ in simulator.requests)
+    assert len(simulator.running()) == 2
+
+
+async def test_is_anything_charging(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """ "Is anything charging?" answers over every exposed chargebox."""
+    result = await _converse(hass, "is anything charging?")
+    assert _said(result) == _answer("en", "nothing_charging")
+
+    simulator.start_app_charge(boxes["garage"], 2)
+    await _refresh(hass, two_boxes)
+    result = await _converse(hass, "is something charging right now")
+    assert _said(result) == _answer(
+        "en", "status_charging", target="Garage connector 2"
+    )
+
+    simulator.start_app_charge(boxes["bike"], 1)
+    await _refresh(hass, two_boxes)
+    result = await _converse(hass, "c'è qualcosa in carica?", "it")
+    targets = BOOKS["it"].join(["Garage, presa 2", "Bike shed"], "and")
+    assert _said(result) == _answer("it", "status_many", targets=targets)
+
+    # An unexposed chargebox is not Assist's to tell about.
+    async_expose_entity(hass, conversation.DOMAIN, BIKE, False)
+    await hass.async_block_till_done()
+    result = await _converse(hass, "can you tell me is anything charging")
+    assert result.response.response_type is intent.IntentResponseType.ERROR
+    result = await _converse(hass, "is anything charging")
+    assert _said(result) == _answer(
+        "en", "status_charging_on", chargebox="Garage", connector=2
+    )
+
+
+async def test_is_the_charger_free(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Free: no charge on a connector; answered per connector, per chargebox."""
+    simulator.start_app_charge(boxes["garage"], 2)
+    await _refresh(hass, two_boxes)
+    english, italian = BOOKS["en"], BOOKS["it"]
+
+    result = await _converse(hass, "is the charger free?")
+    garage = english.say(
+        "free_mixed",
+        chargebox="Garage",
+        parts=english.join(
+            [
+                english.say("connector_free", connector=1),
+                english.say("connector_busy", connector=2),
+            ],
+            "and",
+        ),
+    )
+    bike = english.say("free_yes", target="Bike shed")
+    assert _said(result) == normalize(f"{garage} {bike}")
+
+    result = await _converse(hass, "il caricatore del garage è libero?", "it")
+    assert "la presa 1 e libera" in _said(result)
+    assert "la presa 2 e occupata" in _said(result)
+    result = await _converse(hass, "is the garage connector 2 free")
+    assert _said(result) == _answer("en", "free_no", target="Garage connector 2")
+    result = await _converse(hass, "la presa 1 del garage è libera?", "it")
+    assert _said(result) == _answer("it", "free_yes", target="Garage, presa 1")
+    result = await _converse(hass, "la bici è libera?", "it")
+    assert _said(result) == normalize(italian.say("free_yes", target="Bike shed"))
+
+
+# ------------------------------------------------------------ the last charge
+
+
+async def test_energy_answer_picks_the_latest_charge_across_connectors(
+    hass: HomeAssistant,
+    simulator: ThorSimulator,
+    boxes: dict[str, str],
+    two_boxes: MockConfigEntry,
+) -> None:
+    """Connector 2's charge ended last, Thor has not listed it yet: its energy.
+
+    Connector 1's charge is Thor's record: it ended at Thor's time, whose clock
+    runs 10 minutes ahead. Connector 2's ended when Home Assistant saw it end,
+    by its own clock: an earlier time, although it ended later.
+    """
+    ahead = timedelta(minutes=10)
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    last = {
+        1: LastSession(
+            transaction=1001,
+            started=now - timedelta(hours=2) + ahead,
+            ended=now - timedelta(minutes=20) + ahead,
+            energy=5000.0,
+            cost=None,
+            currency=None,
+            started_by="remote",
+        ),
+        2: LastSession(
+            transaction=1002,
+            started=now - timedelta(hours=1) + ahead,
+            ended=now - timedelta(minutes=15),
+            energy=7500.0,
+            cost=None,
+            currency=None,
+            started_by="remote",
+        ),
+    }
+    tracker = two_boxes.runtime_data.energy
+    with patch.object(tracker, "last_sessions", return_value=last):
+        result = await _converse(hass, "how much energy has the garage charged?")
+
+    assert _said(result) == _answer(
+        "en", "energy_idle_last", target="Garage", energy=BOOKS["en"].energy(7500)
+    )
+    assert entity_state(hass, GARAGE_1) == entity_state(hass, GARAGE_2) == "off"

@@ -9,7 +9,7 @@ messages. `voice.py` makes Assist's default agent hear them; other agents (and
 `custom_sentences`) can use them as they are.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final, override
 
@@ -23,12 +23,16 @@ from .data import ThorData
 from .runtime import ThorConfigEntry
 from .voice import (
     INTENT_ENERGY,
+    INTENT_FREE,
     INTENT_START,
     INTENT_STATUS,
     INTENT_STOP,
+    QUESTION_SLOT,
+    SLOT_CHARGEBOX,
     SLOT_CONNECTOR,
     SLOT_NAME,
     KnownChargebox,
+    NameLevel,
     Phrasebook,
     Phrasebooks,
     ThorSentenceTriggers,
@@ -46,7 +50,10 @@ _LONG_AGO: Final = datetime.min.replace(tzinfo=UTC)
 _DESCRIPTIONS: Final = {
     INTENT_START: "Starts charging an electric vehicle at a Thor chargebox.",
     INTENT_STOP: "Stops the charge running at a Thor chargebox.",
-    INTENT_STATUS: "Tells whether a Thor chargebox is charging a vehicle.",
+    INTENT_STATUS: "Tells whether a Thor chargebox is charging a vehicle; without "
+    "a name, whether anything is charging.",
+    INTENT_FREE: "Tells whether a Thor chargebox, or each of its connectors, is "
+    "free to charge.",
     INTENT_ENERGY: "Tells how much energy the running charge of a Thor chargebox "
     "has delivered so far.",
 }
@@ -63,6 +70,7 @@ async def async_setup_intents(hass: HomeAssistant) -> None:
         StartChargingHandler(books),
         StopChargingHandler(books),
         ChargingStatusHandler(books),
+        ChargerFreeHandler(books),
         ChargeEnergyHandler(books),
         *history,
     ):
@@ -70,7 +78,7 @@ async def async_setup_intents(hass: HomeAssistant) -> None:
     await ThorSentenceTriggers(hass, books).async_setup()
 
 
-class _AnswerError(Exception):
+class AnswerError(Exception):
     """An answer that ends a request without acting (an error or a question)."""
 
     def __init__(
@@ -79,11 +87,16 @@ class _AnswerError(Exception):
         code: intent.IntentResponseErrorCode = (
             intent.IntentResponseErrorCode.NO_VALID_TARGETS
         ),
+        *,
+        asks: KnownChargebox | None = None,
         **placeholders: object,
     ) -> None:
+        """Say the answer `key` of the phrasebook with its placeholders."""
         super().__init__(key)
         self.key = key
         self.code = code
+        self.asks = asks
+        """The chargebox whose connector the answer asks for."""
         self.placeholders = placeholders
 
 
@@ -114,7 +127,17 @@ class _Request:
         return self.book.target(self.box.name, None if self.single else connector)
 
 
-class _ThorIntentHandler(intent.IntentHandler):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Named:
+    """The chargeboxes a request names, and whether it names one in particular."""
+
+    boxes: list[KnownChargebox]
+    broad: bool
+    """True when no name, a charger word or a vehicle was said: "the charger",
+    "is anything charging?" may mean them all."""
+
+
+class ThorIntentHandler(intent.IntentHandler):
     """Resolves the chargebox and the connector, and speaks the outcome."""
 
     response_type = intent.IntentResponseType.ACTION_DONE
@@ -139,88 +162,121 @@ class _ThorIntentHandler(intent.IntentHandler):
         slots = self.async_validate_slots(intent_obj.slots)
         book = phrasebook_for(self.books, intent_obj.language)
         response = intent_obj.create_response()
-        box: KnownChargebox | None = None
+        boxes: list[KnownChargebox] = []
         try:
-            request = self._resolve(
+            named = self._named(
                 intent_obj.hass,
                 intent_obj.assistant,
-                book,
                 slots.get(SLOT_NAME, {}).get("value"),
-                slots.get(SLOT_CONNECTOR, {}).get("value"),
             )
-            box = request.box
-            response.response_type = self.response_type
-            response.async_set_speech(await self._async_answer(request))
-            if box.device_id is not None:
-                response.async_set_results(
-                    [
-                        intent.IntentResponseTarget(
-                            name=box.name,
-                            type=intent.IntentResponseTargetType.DEVICE,
-                            id=box.device_id,
-                        )
-                    ]
+            connector = slots.get(SLOT_CONNECTOR, {}).get("value")
+            if len(named.boxes) > 1 and named.broad and connector is None:
+                boxes = named.boxes
+                speech = await self._async_answer_all(
+                    [self._request(box, book) for box in self._available(boxes, book)],
+                    book,
                 )
-        except _AnswerError as answer:
+            else:
+                if len(named.boxes) > 1:
+                    raise AnswerError(
+                        "which_chargebox",
+                        names=book.join((box.name for box in named.boxes), "or"),
+                    )
+                boxes = named.boxes
+                request = self._resolve(book, named.boxes[0], connector)
+                speech = await self._async_answer(request)
+            response.response_type = self.response_type
+            response.async_set_speech(speech)
+            response.async_set_results(
+                [
+                    intent.IntentResponseTarget(
+                        name=box.name,
+                        type=intent.IntentResponseTargetType.DEVICE,
+                        id=box.device_id,
+                    )
+                    for box in boxes
+                    if box.device_id is not None
+                ]
+            )
+        except AnswerError as answer:
             response.async_set_error(
                 answer.code, book.say(answer.key, **answer.placeholders)
             )
+            if answer.asks is not None:
+                # Assist's sentence triggers hear the answer in this conversation.
+                response.async_set_speech_slots(
+                    {
+                        QUESTION_SLOT: answer.asks.chargebox_id,
+                        SLOT_CHARGEBOX: answer.asks.name,
+                    }
+                )
         except HomeAssistantError as err:
             response.async_set_error(
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
-                await _async_message(intent_obj.hass, book, err, box),
+                await async_message(
+                    intent_obj.hass, book, err, boxes[0] if len(boxes) == 1 else None
+                ),
             )
         return response
 
-    def _candidates(
+    def _named(
         self, hass: HomeAssistant, assistant: str | None, name: str | None
-    ) -> list[KnownChargebox]:
-        """Return the chargeboxes a name designates; every one when none is said.
+    ) -> _Named:
+        """Return the chargeboxes a name designates (all of them without a name).
 
         Only the chargeboxes exposed to the assistant that asks can be named.
         """
         boxes = async_known_chargeboxes(hass, self.books, assistant)
         if not boxes:
-            raise _AnswerError("no_chargebox")
+            raise AnswerError("no_chargebox")
         if name is None or not name.strip():
-            return boxes
+            return _Named(boxes=boxes, broad=True)
         key = strip_article(normalize(name), self.books)
         ids = name_table(boxes).get(key, set())
         candidates = [box for box in boxes if box.chargebox_id in ids]
         if not candidates:
-            raise _AnswerError("unknown_chargebox", name=name.strip())
-        return candidates
+            raise AnswerError("unknown_chargebox", name=name.strip())
+        level = max(box.names[key] for box in candidates)
+        return _Named(boxes=candidates, broad=level <= NameLevel.VEHICLE)
 
-    def _resolve(
-        self,
-        hass: HomeAssistant,
-        assistant: str | None,
-        book: Phrasebook,
-        name: str | None,
-        connector: int | str | None,
-    ) -> _Request:
-        """Return the chargebox named (the only one if none is) and the connector.
-
-        Only the chargeboxes exposed to the assistant that asks can be named.
-        """
-        candidates = self._candidates(hass, assistant, name)
-        if len(candidates) > 1:
-            raise _AnswerError(
-                "which_chargebox",
-                names=book.join((box.name for box in candidates), "or"),
+    @staticmethod
+    def _available(
+        boxes: list[KnownChargebox], book: Phrasebook
+    ) -> list[KnownChargebox]:
+        """Return the chargeboxes with a reading; none of them is unavailable."""
+        available = [
+            box
+            for box in boxes
+            if box.controller is not None and box.controller.reading is not None
+        ]
+        if not available:
+            raise AnswerError(
+                "unavailable",
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
+                chargebox=book.join(box.name for box in boxes),
             )
-        box = candidates[0]
+        return available
+
+    @staticmethod
+    def _request(box: KnownChargebox, book: Phrasebook) -> _Request:
+        """Return a request on a whole chargebox, which must be available."""
         controller = box.controller
         reading = None if controller is None else controller.reading
         if controller is None or reading is None:
-            raise _AnswerError(
+            raise AnswerError(
                 "unavailable",
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                 chargebox=box.name,
             )
-        request = _Request(
+        return _Request(
             box=box, controller=controller, reading=reading, connector=None, book=book
         )
+
+    def _resolve(
+        self, book: Phrasebook, box: KnownChargebox, connector: int | str | None
+    ) -> _Request:
+        """Return the request on a chargebox, and on the connector if one is said."""
+        request = self._request(box, book)
         if connector is None:
             return request
         number = (
@@ -239,22 +295,32 @@ class _ThorIntentHandler(intent.IntentHandler):
                 None,
             )
         if number not in request.connectors:
-            raise _AnswerError(
+            raise AnswerError(
                 "no_connector",
                 chargebox=box.name,
                 connector=connector,
                 count=len(request.connectors),
             )
-        return _Request(
-            box=box, controller=controller, reading=reading, connector=number, book=book
-        )
+        return replace(request, connector=number)
 
     async def _async_answer(self, request: _Request) -> str:
         """Act on the request and return what to say."""
         raise NotImplementedError
 
+    async def _async_answer_all(
+        self, requests: list[_Request], book: Phrasebook
+    ) -> str:
+        """Answer a request that names no chargebox in particular, with several.
 
-class StartChargingHandler(_ThorIntentHandler):
+        Only questions answer over them all; a command asks which one.
+        """
+        raise AnswerError(
+            "which_chargebox",
+            names=book.join((request.box.name for request in requests), "or"),
+        )
+
+
+class StartChargingHandler(ThorIntentHandler):
     """Start a charge on a chargebox's connector."""
 
     intent_type = INTENT_START
@@ -269,14 +335,15 @@ class StartChargingHandler(_ThorIntentHandler):
             else:
                 free = [c for c in request.connectors if not controller.is_on(c)]
                 if not free:
-                    raise _AnswerError(
+                    raise AnswerError(
                         "all_busy",
                         intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                         chargebox=request.box.name,
                     )
                 if len(free) > 1:
-                    raise _AnswerError(
+                    raise AnswerError(
                         "which_connector",
+                        asks=request.box,
                         chargebox=request.box.name,
                         count=len(request.connectors),
                         connectors=request.book.join(request.connectors, "or"),
@@ -286,7 +353,7 @@ class StartChargingHandler(_ThorIntentHandler):
         return request.book.say("started", target=request.target(connector))
 
 
-class StopChargingHandler(_ThorIntentHandler):
+class StopChargingHandler(ThorIntentHandler):
     """Stop the charge on a chargebox's connector."""
 
     intent_type = INTENT_STOP
@@ -298,21 +365,21 @@ class StopChargingHandler(_ThorIntentHandler):
         if connector is None:
             charging = [c for c in request.connectors if controller.is_on(c)]
             if len(charging) > 1:
-                raise _AnswerError(
+                raise AnswerError(
                     "which_connector_stop",
+                    asks=request.box,
                     chargebox=request.box.name,
                     connectors=request.book.join(charging, "and"),
-                    connector=charging[0],
                 )
             if not charging:
-                raise _AnswerError(
+                raise AnswerError(
                     "already_idle",
                     intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                     target=request.box.name,
                 )
             connector = charging[0]
         elif not controller.is_on(connector):
-            raise _AnswerError(
+            raise AnswerError(
                 "already_idle",
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                 target=request.target(connector),
@@ -320,8 +387,33 @@ class StopChargingHandler(_ThorIntentHandler):
         await controller.async_stop(connector)
         return request.book.say("stopped", target=request.target(connector))
 
+    @override
+    async def _async_answer_all(
+        self, requests: list[_Request], book: Phrasebook
+    ) -> str:
+        """Answer "stop charging": stop the one charge that runs, else ask which."""
+        running = [
+            (request, connector)
+            for request in requests
+            for connector in request.connectors
+            if request.controller.is_on(connector)
+        ]
+        if not running:
+            raise AnswerError(
+                "nothing_to_stop", intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+            )
+        if len(running) > 1:
+            targets = [request.target(connector) for request, connector in running]
+            raise AnswerError(
+                "which_charge_stop",
+                targets=book.join(targets, "and"),
+                example=targets[0],
+            )
+        request, connector = running[0]
+        return await self._async_answer(replace(request, connector=connector))
 
-class ChargingStatusHandler(_ThorIntentHandler):
+
+class ChargingStatusHandler(ThorIntentHandler):
     """Tell whether a chargebox (or one of its connectors) is charging."""
 
     intent_type = INTENT_STATUS
@@ -353,8 +445,62 @@ class ChargingStatusHandler(_ThorIntentHandler):
             connectors=book.join(charging, "and"),
         )
 
+    @override
+    async def _async_answer_all(
+        self, requests: list[_Request], book: Phrasebook
+    ) -> str:
+        """Answer "is anything charging?": the connectors charging, anywhere."""
+        charging = [
+            request.target(connector)
+            for request in requests
+            for connector in request.connectors
+            if request.controller.is_on(connector)
+        ]
+        if not charging:
+            return book.say("nothing_charging")
+        if len(charging) == 1:
+            return book.say("status_charging", target=charging[0])
+        return book.say("status_many", targets=book.join(charging, "and"))
 
-class ChargeEnergyHandler(_ThorIntentHandler):
+
+class ChargerFreeHandler(ThorIntentHandler):
+    """Tell whether a chargebox (or a connector) is free: no charge runs on it."""
+
+    intent_type = INTENT_FREE
+    response_type = intent.IntentResponseType.QUERY_ANSWER
+
+    @override
+    async def _async_answer(self, request: _Request) -> str:
+        connectors = (
+            request.connectors if request.connector is None else [request.connector]
+        )
+        free = [c for c in connectors if not request.controller.is_on(c)]
+        book = request.book
+        target = request.target(request.connector)
+        if len(free) == len(connectors):
+            return book.say("free_yes", target=target)
+        if not free:
+            return book.say("free_no", target=target)
+        parts = [
+            book.say(
+                "connector_free" if connector in free else "connector_busy",
+                connector=connector,
+            )
+            for connector in connectors
+        ]
+        return book.say(
+            "free_mixed", chargebox=request.box.name, parts=book.join(parts, "and")
+        )
+
+    @override
+    async def _async_answer_all(
+        self, requests: list[_Request], book: Phrasebook
+    ) -> str:
+        """Answer "is the charger free?" with several: each chargebox's answer."""
+        return " ".join([await self._async_answer(request) for request in requests])
+
+
+class ChargeEnergyHandler(ThorIntentHandler):
     """Tell how much energy the running charge has delivered."""
 
     intent_type = INTENT_ENERGY
@@ -410,11 +556,22 @@ class ChargeEnergyHandler(_ThorIntentHandler):
         ended = [s for s in sessions if s.energy is not None]
         if not ended:
             return None
-        latest = max(ended, key=lambda s: s.ended or _LONG_AGO)
+        # The charge that began last. Not the one that ended last: a charge Thor
+        # listed as finished ends at Thor's time, one it has not listed yet when Home
+        # Assistant saw it end, and Thor's clock may run ahead. Both know when it
+        # began by Thor's clock, and Thor numbers its transactions in that order.
+        latest = max(
+            ended,
+            key=lambda s: (
+                s.started or _LONG_AGO,
+                s.transaction or 0,
+                s.ended or _LONG_AGO,
+            ),
+        )
         return latest.energy
 
 
-async def _async_message(
+async def async_message(
     hass: HomeAssistant,
     book: Phrasebook,
     err: HomeAssistantError,

@@ -33,7 +33,7 @@ from .history import (
     local_time,
     read_range,
 )
-from .intent import _AnswerError, _async_message, _ThorIntentHandler
+from .intent import AnswerError, ThorIntentHandler, async_message
 from .runtime import ThorConfigEntry
 from .thor_api import (
     FINISHED_DATE_MARGIN,
@@ -274,7 +274,7 @@ def _when(book: Phrasebook, words: PeriodWords, when: datetime) -> str:
     )
 
 
-class _HistoryHandler(_ThorIntentHandler):
+class _HistoryHandler(ThorIntentHandler):
     """Answers a question about past charges of one chargebox or of all exposed."""
 
     response_type = intent.IntentResponseType.QUERY_ANSWER
@@ -303,11 +303,11 @@ class _HistoryHandler(_ThorIntentHandler):
         response = intent_obj.create_response()
         boxes: list[KnownChargebox] = []
         try:
-            boxes = self._candidates(
+            boxes = self._named(
                 intent_obj.hass,
                 intent_obj.assistant,
                 slots.get(SLOT_NAME, {}).get("value"),
-            )
+            ).boxes
             response.response_type = self.response_type
             response.async_set_speech(
                 await self._async_history_answer(intent_obj, slots, book, boxes)
@@ -323,14 +323,14 @@ class _HistoryHandler(_ThorIntentHandler):
                     if box.device_id is not None
                 ]
             )
-        except _AnswerError as answer:
+        except AnswerError as answer:
             response.async_set_error(
                 answer.code, book.say(answer.key, **answer.placeholders)
             )
         except HomeAssistantError as err:
             response.async_set_error(
                 intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
-                await _async_message(
+                await async_message(
                     intent_obj.hass, book, err, boxes[0] if len(boxes) == 1 else None
                 ),
             )
@@ -358,7 +358,7 @@ class _HistoryHandler(_ThorIntentHandler):
         accounts: dict[str, tuple[ThorConfigEntry, list[KnownChargebox]]] = {}
         for box in boxes:
             if box.controller is None:
-                raise _AnswerError(
+                raise AnswerError(
                     "unavailable",
                     intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
                     chargebox=box.name,

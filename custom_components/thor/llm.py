@@ -1,8 +1,8 @@
 """Tools for AI assistants: Thor's intents through Home Assistant's Assist LLM API.
 
 The `llm` integration asks each integration's `llm.py` for its tools
-(`async_get_tools`). Thor offers its intents (start, stop, status, energy, and the
-history and cost questions) as tools named `thor__...`, to the Assist API only, and
+(`async_get_tools`). Thor offers its intents (start, stop, status, free, energy, and
+the history and cost questions) as tools named `thor__...`, to the Assist API only, and
 only when the assistant that asks sees at least one chargebox: a chargebox is seen
 when one of its charging switches is exposed to that assistant. A call names a
 chargebox by the names the prompt lists; the intent handlers apply the same exposure
@@ -17,10 +17,11 @@ from homeassistant.helpers import intent
 from homeassistant.helpers.llm import LLM_API_ASSIST, IntentTool, LLMContext, Tool
 
 from .const import DOMAIN
-from .intent import _ThorIntentHandler
+from .intent import ThorIntentHandler
 from .intent_history import INTENT_HISTORY, INTENT_LAST_CHARGE
 from .voice import (
     INTENT_ENERGY,
+    INTENT_FREE,
     INTENT_START,
     INTENT_STATUS,
     INTENT_STOP,
@@ -32,6 +33,7 @@ TOOL_NAMES: Final = {
     INTENT_START: "start_charging",
     INTENT_STOP: "stop_charging",
     INTENT_STATUS: "charging_status",
+    INTENT_FREE: "charger_free",
     INTENT_ENERGY: "charge_energy",
     INTENT_HISTORY: "charge_history",
     INTENT_LAST_CHARGE: "last_charge",
@@ -49,7 +51,7 @@ def async_get_tools(
     handlers = [
         handler
         for handler in intent.async_get(hass)
-        if isinstance(handler, _ThorIntentHandler) and handler.intent_type in TOOL_NAMES
+        if isinstance(handler, ThorIntentHandler) and handler.intent_type in TOOL_NAMES
     ]
     if not handlers:
         return None

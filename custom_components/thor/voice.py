@@ -16,8 +16,10 @@ leading article ("the", "del", "dell'"...).
 """
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 import re
@@ -30,7 +32,12 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_should_expose,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_ID, CONF_PLATFORM, Platform
+from homeassistant.const import (
+    CONF_ID,
+    CONF_PLATFORM,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
 from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
@@ -39,11 +46,14 @@ from homeassistant.helpers import (
     entity_registry as er,
     intent,
 )
+from homeassistant.helpers.chat_session import CONVERSATION_TIMEOUT, current_session
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.script import ScriptRunResult
 from homeassistant.helpers.trigger import (
     async_initialize_triggers,
     async_validate_trigger_config,
 )
+from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
 
 from .charge_control import ThorChargeController
@@ -57,7 +67,10 @@ INTENT_START: Final = "ThorStartCharging"
 INTENT_STOP: Final = "ThorStopCharging"
 INTENT_STATUS: Final = "ThorChargingStatus"
 INTENT_ENERGY: Final = "ThorChargeEnergy"
-INTENTS: Final = (INTENT_START, INTENT_STOP, INTENT_STATUS, INTENT_ENERGY)
+INTENT_FREE: Final = "ThorChargerFree"
+INTENTS: Final = (INTENT_START, INTENT_STOP, INTENT_STATUS, INTENT_FREE, INTENT_ENERGY)
+FOLLOW_UP: Final = "ThorFollowUp"
+"""The trigger of the answers to "which connector?" (not an intent)."""
 
 SLOT_NAME: Final = "name"
 SLOT_CONNECTOR: Final = "connector"
@@ -68,7 +81,9 @@ CONVERSATION: Final = "conversation"
 """The conversation integration: its trigger platform, and the assistant's name."""
 
 _CHARGEBOX_RULE: Final = "<chargebox>"
+_CHARGER_RULE: Final = "<charger>"
 _CONNECTOR_RULE: Final = "<connector>"
+_NUMBER_RULE: Final = "<number>"
 _NOT_WORD: Final = re.compile(r"[\W_]+")
 
 
@@ -91,18 +106,32 @@ def _words(values: Any) -> tuple[str, ...]:
     )
 
 
+def _templates(values: Any) -> tuple[str, ...]:
+    """Return phrases as sentence templates hold them: lower case, apostrophes kept."""
+    return tuple(
+        " ".join(text.split())
+        for text in (str(value).casefold() for value in values or ())
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Phrasebook:
     """The words, sentences and answers of one language."""
 
     language: str
     articles: tuple[str, ...]
+    polite_before: tuple[str, ...]
+    polite_after: tuple[str, ...]
+    chargers: tuple[str, ...]
+    chargers_first: bool
+    """Whether the charger word comes before the name ("il caricatore del garage")."""
     connector_lead: tuple[str, ...]
     connector_words: tuple[str, ...]
     number_prefix: tuple[str, ...]
     numbers: dict[str, int]
     vehicles: dict[str, tuple[str, ...]]
     sentences: dict[str, list[str]]
+    follow_up: tuple[str, ...]
     responses: dict[str, str]
 
     @classmethod
@@ -112,6 +141,10 @@ class Phrasebook:
         return cls(
             language=str(data["language"]),
             articles=_words(words.get("articles")),
+            polite_before=_templates(words.get("polite_before")),
+            polite_after=_templates(words.get("polite_after")),
+            chargers=_words(words.get("chargers")),
+            chargers_first=words.get("chargers_position") == "before",
             connector_lead=_words(words.get("connector_lead")),
             connector_words=_words(words.get("connector")),
             number_prefix=_words(words.get("number_prefix")),
@@ -127,6 +160,7 @@ class Phrasebook:
                 str(intent_type): [str(sentence) for sentence in sentences]
                 for intent_type, sentences in (data.get("sentences") or {}).items()
             },
+            follow_up=tuple(str(sentence) for sentence in data.get("follow_up") or ()),
             responses={
                 str(key): str(text)
                 for key, text in (data.get("responses") or {}).items()
@@ -195,6 +229,8 @@ def phrasebook_for(books: Phrasebooks, language: str | None) -> Phrasebook:
 class NameLevel(IntEnum):
     """How firmly a name designates chargeboxes: a stronger name hides weaker ones."""
 
+    CHARGER = -1
+    """"The charger": every chargebox."""
     VEHICLE = 0
     """"The car": every chargebox of that vehicle type."""
     AREA = 1
@@ -310,6 +346,8 @@ def async_known_chargeboxes(
                     if box.vehicle in (None, vehicle):
                         for word in words:
                             box.names.setdefault(word, NameLevel.VEHICLE)
+                for word in book.chargers:
+                    box.names.setdefault(word, NameLevel.CHARGER)
             boxes.append(box)
     return boxes
 
@@ -327,11 +365,32 @@ def name_table(boxes: Iterable[KnownChargebox]) -> dict[str, set[str]]:
     return {name: ids for name, (_, ids) in best.items()}
 
 
-def find_name(text: str, names: Iterable[str]) -> str | None:
-    """Return the longest known name said in a sentence, as whole words."""
+def find_name(
+    text: str, names: Iterable[str], chargers: Iterable[str] = ()
+) -> str | None:
+    """Return the longest known name said in a sentence, as whole words.
+
+    A charger word ("the garage charger") is the name only when no other name is said.
+    """
     padded = f" {normalize(text)} "
+    generic = set(chargers)
     found = [name for name in names if f" {name} " in padded]
-    return max(found, key=len, default=None)
+    return max(found, key=lambda name: (name not in generic, len(name)), default=None)
+
+
+def generic_words(books: Phrasebooks) -> frozenset[str]:
+    """Return the charger words of every language ("charger", "colonnina")."""
+    return frozenset(word for book in books.values() for word in book.chargers)
+
+
+def find_number(text: str, books: Phrasebooks) -> str | None:
+    """Return the connector said in an answer ("connector 2", "the second one", "1")."""
+    if (connector := find_connector(text, books)) is not None:
+        return connector
+    for word in normalize(text).split():
+        if any(book.number(word) is not None for book in books.values()):
+            return word
+    return None
 
 
 def find_connector(text: str, books: Phrasebooks) -> str | None:
@@ -356,44 +415,166 @@ def _alternatives(texts: Iterable[str]) -> str:
     return "(" + "|".join(sorted(set(texts), key=lambda text: (-len(text), text))) + ")"
 
 
+def _optional(texts: Iterable[str]) -> str:
+    """Return an optional hassil alternative followed by a space, "" without texts."""
+    texts = tuple(texts)
+    return f"[{_alternatives(texts)}] " if texts else ""
+
+
+def _politely(book: Phrasebook, template: str) -> str:
+    """Return a template that may begin with "please" or "can you", end with "please"."""
+    after = f" [{_alternatives(book.polite_after)}]" if book.polite_after else ""
+    return f"{_optional(book.polite_before)}{template}{after}"
+
+
+def _expand(template: str, rules: Mapping[str, str]) -> str:
+    """Return a template with its rules ("<chargebox>") replaced."""
+    for rule, text in rules.items():
+        template = template.replace(rule, text)
+    return template
+
+
 def trigger_sentences(books: Phrasebooks, names: Iterable[str]) -> dict[str, list[str]]:
     """Return each intent's sentence templates with the names filled in.
 
     Names are plain words here (no punctuation, which hassil removes from what was
-    said too); each language's articles may precede them.
+    said too); each language's articles may precede them, and a charger word may
+    stand around them ("the garage charger", "il caricatore del garage"). `<charger>`
+    insists on the charger word: "turn off the garage" stays Home Assistant's.
     """
     names = sorted(set(names))
     sentences: dict[str, list[str]] = {intent_type: [] for intent_type in INTENTS}
     if not names:
         return sentences
+    named = _alternatives(names)
     for book in books.values():
-        chargebox = (
-            f"[{_alternatives(book.articles)}] {_alternatives(names)}"
-            if book.articles
-            else _alternatives(names)
+        article = _optional(book.articles)
+        if book.chargers and book.chargers_first:
+            chargers = _alternatives(book.chargers)
+            chargebox = f"{article}[{chargers} {article}]{named}"
+            charger = f"{article}{chargers} [{article}{named}]"
+        elif book.chargers:
+            chargers = _alternatives(book.chargers)
+            chargebox = f"{article}{named} [{chargers}]"
+            charger = f"{article}[{named}] {chargers}"
+        else:
+            chargebox = charger = f"{article}{named}"
+        prefix = _optional(book.number_prefix)
+        connector = (
+            f"{_optional(book.connector_lead)}"
+            f"{_alternatives(book.connector_words)} {prefix}{{connector}}"
         )
-        lead = f"[{_alternatives(book.connector_lead)}] " if book.connector_lead else ""
-        prefix = f"[{_alternatives(book.number_prefix)}] " if book.number_prefix else ""
-        connector = f"{lead}{_alternatives(book.connector_words)} {prefix}{{connector}}"
+        rules = {
+            _CHARGEBOX_RULE: chargebox,
+            _CHARGER_RULE: charger,
+            _CONNECTOR_RULE: connector,
+        }
         for intent_type, templates in book.sentences.items():
             sentences.setdefault(intent_type, []).extend(
-                template.replace(_CHARGEBOX_RULE, chargebox).replace(
-                    _CONNECTOR_RULE, connector
-                )
-                for template in templates
+                _politely(book, _expand(template, rules)) for template in templates
             )
     return sentences
 
 
+def follow_up_sentences(books: Phrasebooks, connectors: int) -> list[str]:
+    """Return the templates of an answer to "which connector?".
+
+    The numbers are spelled out: a follow-up must not hear just anything.
+    """
+    sentences: list[str] = []
+    for book in books.values():
+        top = max([connectors, *book.numbers.values()])
+        number = _alternatives([*book.numbers, *map(str, range(1, top + 1))])
+        connector = (
+            f"{_optional(book.connector_lead)}"
+            f"{_alternatives(book.connector_words)} {_optional(book.number_prefix)}"
+            f"{number}"
+        )
+        rules = {_CONNECTOR_RULE: connector, _NUMBER_RULE: number}
+        sentences.extend(
+            _politely(book, _expand(template, rules)) for template in book.follow_up
+        )
+    return sentences
+
+
+# ------------------------------------------------------------------ questions
+
+QUESTION_SLOT: Final = "asks_connector_of"
+"""Speech slot of an answer that asks which connector: the chargebox's id."""
+SLOT_CHARGEBOX: Final = "chargebox"
+"""Speech slot of the name answers call the chargebox by."""
+ANSWER_WITHIN: Final = CONVERSATION_TIMEOUT
+"""How long a question can be answered: as long as Home Assistant keeps a
+conversation going without a word."""
+REMEMBER_FOR: Final = 2 * ANSWER_WITHIN
+"""How long an unanswered question is remembered, to say it expired."""
+MAX_QUESTIONS: Final = 20
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Question:
+    """A "which connector?" Thor asked in a conversation."""
+
+    intent_type: str
+    chargebox_id: str
+    name: str
+    asked: datetime
+
+
+class Questions:
+    """The questions awaiting an answer, one per conversation, the newest kept."""
+
+    def __init__(self) -> None:
+        """Start with none."""
+        self._asked: OrderedDict[str, Question] = OrderedDict()
+
+    def __bool__(self) -> bool:
+        """Return whether any question is remembered."""
+        return bool(self._asked)
+
+    def ask(self, conversation_id: str, question: Question) -> None:
+        """Remember the question a conversation was just asked."""
+        self._asked.pop(conversation_id, None)
+        self._asked[conversation_id] = question
+        while len(self._asked) > MAX_QUESTIONS:
+            self._asked.popitem(last=False)
+
+    def forget(self, conversation_ids: Iterable[str]) -> None:
+        """Forget what conversations were asked (they said something else)."""
+        for conversation_id in conversation_ids:
+            self._asked.pop(conversation_id, None)
+
+    def take(self, conversation_ids: Iterable[str]) -> Question | None:
+        """Return (and forget) the question of the first conversation that has one."""
+        for conversation_id in conversation_ids:
+            if (question := self._asked.pop(conversation_id, None)) is not None:
+                return question
+        return None
+
+    def prune(self, now: datetime) -> None:
+        """Forget the questions asked too long ago to be remembered."""
+        for conversation_id, question in list(self._asked.items()):
+            if now - question.asked >= REMEMBER_FOR:
+                del self._asked[conversation_id]
+
+
 class ThorSentenceTriggers:
-    """Keeps Assist's sentence triggers for Thor in step with the chargeboxes' names."""
+    """Keeps Assist's sentence triggers for Thor in step with the chargeboxes' names.
+
+    When Thor asks which connector, the answer ("connector 1", "the second one",
+    "presa 2") completes the command within the same conversation. Its sentences are
+    heard only while a question is remembered: bare numbers are other agents' words.
+    """
 
     def __init__(self, hass: HomeAssistant, books: Phrasebooks) -> None:
         """Prepare the triggers; `async_setup` registers them."""
         self.hass = hass
         self.books = books
+        self.questions = Questions()
         self._names: frozenset[str] = frozenset()
         self._remove: CALLBACK_TYPE | None = None
+        self._remove_follow_up: CALLBACK_TYPE | None = None
+        self._cancel_prune: CALLBACK_TYPE | None = None
         self._lock = asyncio.Lock()
 
     async def async_setup(self) -> None:
@@ -409,6 +590,7 @@ class ThorSentenceTriggers:
             async_listen_entity_updates(
                 self.hass, CONVERSATION, self._async_schedule_refresh
             )
+        self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_stop)
         await self.async_refresh()
 
     @callback
@@ -417,27 +599,35 @@ class ThorSentenceTriggers:
             self.async_refresh(), f"{DOMAIN} voice sentences", eager_start=False
         )
 
+    @callback
+    def _async_stop(self, _event: Event[Any]) -> None:
+        """Cancel the timer that forgets questions."""
+        if self._cancel_prune is not None:
+            self._cancel_prune()
+            self._cancel_prune = None
+
     @property
     def names(self) -> frozenset[str]:
         """Return the names the triggers know."""
         return self._names
 
+    def _assistant(self) -> str | None:
+        """Return the assistant whose exposure rules the triggers (None: all)."""
+        # Assist's default agent is the only one that hears sentence triggers: an
+        # unexposed chargebox's names are left to its own answer (an unknown name).
+        return CONVERSATION if DATA_EXPOSED_ENTITIES in self.hass.data else None
+
     async def async_refresh(self) -> None:
         """Register the triggers again if the names said to Assist changed."""
         async with self._lock:
-            # Assist's default agent is the only one that hears sentence triggers: an
-            # unexposed chargebox's names are left to its own answer (an unknown name).
-            assistant = (
-                CONVERSATION if DATA_EXPOSED_ENTITIES in self.hass.data else None
-            )
-            boxes = async_known_chargeboxes(self.hass, self.books, assistant)
+            boxes = async_known_chargeboxes(self.hass, self.books, self._assistant())
             names = frozenset(form for box in boxes for form in box.forms)
             if boxes:
                 # "The bike" with only car chargeboxes gets a clear answer.
                 names |= {
                     word
                     for book in self.books.values()
-                    for words in book.vehicles.values()
+                    for words in (*book.vehicles.values(), book.chargers)
                     for word in words
                 }
             if names == self._names:
@@ -451,6 +641,41 @@ class ThorSentenceTriggers:
             self._remove = await self._async_register(
                 trigger_sentences(self.books, names)
             )
+
+    async def _async_listen_follow_up(self) -> None:
+        """Hear the answers to "which connector?" while a question is remembered."""
+        if self._cancel_prune is not None:
+            self._cancel_prune()
+        self._cancel_prune = async_call_later(
+            self.hass, REMEMBER_FOR, self._async_prune
+        )
+        if self._remove_follow_up is not None:
+            return
+        boxes = async_known_chargeboxes(self.hass, self.books)
+        connectors = max(
+            (
+                len(box.controller.reading.chargebox.connectors)
+                for box in boxes
+                if box.controller is not None and box.controller.reading is not None
+            ),
+            default=1,
+        )
+        self._remove_follow_up = await self._async_register(
+            {FOLLOW_UP: follow_up_sentences(self.books, connectors)}
+        )
+
+    @callback
+    def _async_prune(self, now: datetime) -> None:
+        """Forget old questions; stop hearing answers once none is remembered."""
+        self._cancel_prune = None
+        self.questions.prune(now)
+        if self.questions:
+            self._cancel_prune = async_call_later(
+                self.hass, REMEMBER_FOR, self._async_prune
+            )
+        elif self._remove_follow_up is not None:
+            self._remove_follow_up()
+            self._remove_follow_up = None
 
     async def _async_register(
         self, sentences: dict[str, list[str]]
@@ -483,43 +708,127 @@ class ThorSentenceTriggers:
         user_input: dict[str, Any] = trigger.get("user_input") or {}
         text = str(trigger.get("sentence") or user_input.get("text") or "")
         language = str(user_input.get("language") or self.hass.config.language)
-        asked = user_input.get("context") or {}
-        request = Context(
-            user_id=asked.get("user_id"),
-            parent_id=asked.get("parent_id"),
-            id=asked.get("id"),
-        )
+        book = phrasebook_for(self.books, language)
+        # The conversation the answer belongs to: the session Home Assistant runs
+        # it in (a new id for a new or expired one), else the id that was sent.
+        session = current_session.get()
+        conversations = [
+            conversation_id
+            for conversation_id in (
+                None if session is None else session.conversation_id,
+                user_input.get("conversation_id"),
+            )
+            if conversation_id
+        ]
+        if trigger.get(CONF_ID) == FOLLOW_UP:
+            speech = await self._async_follow_up(text, book, user_input, conversations)
+            return ScriptRunResult(
+                conversation_response=speech, service_response=None, variables={}
+            )
+        self.questions.forget(conversations)
         boxes = async_known_chargeboxes(self.hass, self.books)
         slots: dict[str, Any] = {}
         # A name the triggers know but no chargebox has now ("the bike" with car
         # chargeboxes only) is passed on, to be answered as unknown.
         names = name_table(boxes).keys() | self._names
-        if (name := find_name(text, names)) is not None:
+        if (name := find_name(text, names, generic_words(self.books))) is not None:
             slots[SLOT_NAME] = {"value": name, "text": name}
         if (connector := find_connector(text, self.books)) is not None:
             slots[SLOT_CONNECTOR] = {"value": connector, "text": connector}
+        intent_type = str(trigger.get(CONF_ID))
+        response = await self._async_handle(intent_type, slots, text, user_input)
+        if response is None:
+            return ScriptRunResult(
+                conversation_response=book.say("failed", chargebox=name or ""),
+                service_response=None,
+                variables={},
+            )
+        asked = response.speech_slots.get(QUESTION_SLOT)
+        if asked is not None and conversations:
+            self.questions.ask(
+                conversations[0],
+                Question(
+                    intent_type=intent_type,
+                    chargebox_id=str(asked),
+                    name=str(response.speech_slots.get(SLOT_CHARGEBOX, "")),
+                    asked=dt_util.utcnow(),
+                ),
+            )
+            await self._async_listen_follow_up()
+        return ScriptRunResult(
+            conversation_response=_speech(response),
+            service_response=None,
+            variables={},
+        )
+
+    async def _async_follow_up(
+        self,
+        text: str,
+        book: Phrasebook,
+        user_input: dict[str, Any],
+        conversations: list[str],
+    ) -> str:
+        """Complete the command whose connector Thor asked for in this conversation."""
+        question = self.questions.take(conversations)
+        if question is None:
+            boxes = async_known_chargeboxes(self.hass, self.books, self._assistant())
+            example = next(
+                (box.name for box in sorted(boxes, key=_connector_count, reverse=True)),
+                "",
+            )
+            return book.say("no_question", chargebox=example)
+        if dt_util.utcnow() - question.asked >= ANSWER_WITHIN:
+            return book.say("question_expired", chargebox=question.name)
+        slots = {SLOT_NAME: {"value": question.name, "text": question.name}}
+        if (connector := find_number(text, self.books)) is not None:
+            slots[SLOT_CONNECTOR] = {"value": connector, "text": connector}
+        response = await self._async_handle(
+            question.intent_type, slots, text, user_input
+        )
+        if response is None:
+            return book.say("failed", chargebox=question.name)
+        return _speech(response)
+
+    async def _async_handle(
+        self,
+        intent_type: str,
+        slots: dict[str, Any],
+        text: str,
+        user_input: dict[str, Any],
+    ) -> intent.IntentResponse | None:
+        """Hand a request to a Thor intent as Assist's; None when it failed."""
+        asked = user_input.get("context") or {}
         try:
-            response = await intent.async_handle(
+            return await intent.async_handle(
                 self.hass,
                 CONVERSATION,
-                str(trigger.get(CONF_ID)),
+                intent_type,
                 slots,
                 text,
-                request,
-                language,
+                Context(
+                    user_id=asked.get("user_id"),
+                    parent_id=asked.get("parent_id"),
+                    id=asked.get("id"),
+                ),
+                str(user_input.get("language") or self.hass.config.language),
                 assistant=CONVERSATION,
                 device_id=user_input.get("device_id"),
                 satellite_id=user_input.get("satellite_id"),
             )
-            speech = str(response.speech.get("plain", {}).get("speech", ""))
         except intent.IntentError:
             LOGGER.exception("Thor could not answer %r", text)
-            speech = phrasebook_for(self.books, language).say(
-                "failed", chargebox=name or ""
-            )
-        return ScriptRunResult(
-            conversation_response=speech, service_response=None, variables={}
-        )
+            return None
+
+
+def _speech(response: intent.IntentResponse) -> str:
+    """Return what an intent's response says."""
+    return str(response.speech.get("plain", {}).get("speech", ""))
+
+
+def _connector_count(box: KnownChargebox) -> int:
+    """Return how many connectors a chargebox has (0 while unknown)."""
+    reading = None if box.controller is None else box.controller.reading
+    return 0 if reading is None else len(reading.chargebox.connectors)
 
 
 def _log(level: int, message: str, **kwargs: Any) -> None:
