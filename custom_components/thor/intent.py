@@ -164,27 +164,7 @@ class ThorIntentHandler(intent.IntentHandler):
         response = intent_obj.create_response()
         boxes: list[KnownChargebox] = []
         try:
-            named = self._named(
-                intent_obj.hass,
-                intent_obj.assistant,
-                slots.get(SLOT_NAME, {}).get("value"),
-            )
-            connector = slots.get(SLOT_CONNECTOR, {}).get("value")
-            if len(named.boxes) > 1 and named.broad and connector is None:
-                boxes = named.boxes
-                speech = await self._async_answer_all(
-                    [self._request(box, book) for box in self._available(boxes, book)],
-                    book,
-                )
-            else:
-                if len(named.boxes) > 1:
-                    raise AnswerError(
-                        "which_chargebox",
-                        names=book.join((box.name for box in named.boxes), "or"),
-                    )
-                boxes = named.boxes
-                request = self._resolve(book, named.boxes[0], connector)
-                speech = await self._async_answer(request)
+            speech = await self._async_speak(intent_obj, slots, book, boxes)
             response.response_type = self.response_type
             response.async_set_speech(speech)
             response.async_set_results(
@@ -218,6 +198,38 @@ class ThorIntentHandler(intent.IntentHandler):
                 ),
             )
         return response
+
+    async def _async_speak(
+        self,
+        intent_obj: intent.Intent,
+        slots: dict[str, Any],
+        book: Phrasebook,
+        boxes: list[KnownChargebox],
+    ) -> str:
+        """Act on the request and return what to say.
+
+        `boxes` receives the chargeboxes the request is about as soon as they are
+        known: the results name them, and an error names the one.
+        """
+        named = self._named(
+            intent_obj.hass,
+            intent_obj.assistant,
+            slots.get(SLOT_NAME, {}).get("value"),
+        )
+        connector = slots.get(SLOT_CONNECTOR, {}).get("value")
+        if len(named.boxes) > 1 and named.broad and connector is None:
+            boxes.extend(named.boxes)
+            return await self._async_answer_all(
+                [self._request(box, book) for box in self._available(boxes, book)],
+                book,
+            )
+        if len(named.boxes) > 1:
+            raise AnswerError(
+                "which_chargebox",
+                names=book.join((box.name for box in named.boxes), "or"),
+            )
+        boxes.extend(named.boxes)
+        return await self._async_answer(self._resolve(book, named.boxes[0], connector))
 
     def _named(
         self, hass: HomeAssistant, assistant: str | None, name: str | None

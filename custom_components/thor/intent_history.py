@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, override
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, intent
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -33,7 +32,7 @@ from .history import (
     local_time,
     read_range,
 )
-from .intent import AnswerError, ThorIntentHandler, async_message
+from .intent import AnswerError, ThorIntentHandler
 from .runtime import ThorConfigEntry
 from .thor_api import (
     FINISHED_DATE_MARGIN,
@@ -296,45 +295,22 @@ class _HistoryHandler(ThorIntentHandler):
         return self.words.get(book.language) or next(iter(self.words.values()))
 
     @override
-    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
-        """Answer the question; every outcome is spoken, none is raised."""
-        slots = self.async_validate_slots(intent_obj.slots)
-        book = phrasebook_for(self.books, intent_obj.language)
-        response = intent_obj.create_response()
-        boxes: list[KnownChargebox] = []
-        try:
-            boxes = self._named(
+    async def _async_speak(
+        self,
+        intent_obj: intent.Intent,
+        slots: dict[str, Any],
+        book: Phrasebook,
+        boxes: list[KnownChargebox],
+    ) -> str:
+        """Answer about every chargebox the name designates (all without a name)."""
+        boxes.extend(
+            self._named(
                 intent_obj.hass,
                 intent_obj.assistant,
                 slots.get(SLOT_NAME, {}).get("value"),
             ).boxes
-            response.response_type = self.response_type
-            response.async_set_speech(
-                await self._async_history_answer(intent_obj, slots, book, boxes)
-            )
-            response.async_set_results(
-                [
-                    intent.IntentResponseTarget(
-                        name=box.name,
-                        type=intent.IntentResponseTargetType.DEVICE,
-                        id=box.device_id,
-                    )
-                    for box in boxes
-                    if box.device_id is not None
-                ]
-            )
-        except AnswerError as answer:
-            response.async_set_error(
-                answer.code, book.say(answer.key, **answer.placeholders)
-            )
-        except HomeAssistantError as err:
-            response.async_set_error(
-                intent.IntentResponseErrorCode.FAILED_TO_HANDLE,
-                await async_message(
-                    intent_obj.hass, book, err, boxes[0] if len(boxes) == 1 else None
-                ),
-            )
-        return response
+        )
+        return await self._async_history_answer(intent_obj, slots, book, boxes)
 
     async def _async_history_answer(
         self,
