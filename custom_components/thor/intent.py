@@ -38,6 +38,7 @@ from .voice import (
     ThorSentenceTriggers,
     async_known_chargeboxes,
     load_phrasebooks,
+    load_sentence_files,
     name_table,
     normalize,
     phrasebook_for,
@@ -62,10 +63,11 @@ _DESCRIPTIONS: Final = {
 async def async_setup_intents(hass: HomeAssistant) -> None:
     """Register the intents, and the sentences of Assist's default agent."""
     # The history questions build on this module's handler: imported once it exists.
-    from .intent_history import async_history_handlers  # noqa: PLC0415
+    from .intent_history import history_handlers  # noqa: PLC0415
 
-    books = await hass.async_add_executor_job(load_phrasebooks)
-    books, history = await async_history_handlers(hass, books)
+    # One read of the sentences files serves the phrasebooks and the period words.
+    files = await hass.async_add_executor_job(load_sentence_files)
+    books, history = history_handlers(files, load_phrasebooks(files))
     for handler in (
         StartChargingHandler(books),
         StopChargingHandler(books),

@@ -19,10 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, override
 
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, intent
 from homeassistant.util import dt as dt_util
-from homeassistant.util.yaml import load_yaml_dict
 
 from .errors import FailureContext, async_request_failed
 from .history import (
@@ -41,7 +39,6 @@ from .thor_api import (
     ThorError,
 )
 from .voice import (
-    SENTENCES_DIR,
     SLOT_NAME,
     KnownChargebox,
     Phrasebook,
@@ -157,11 +154,11 @@ class PeriodWords:
 type PeriodBooks = dict[str, PeriodWords]
 
 
-def load_period_words() -> PeriodBooks:
-    """Read the period words of every sentences file (in the executor)."""
+def load_period_words(files: Iterable[Mapping[str, Any]]) -> PeriodBooks:
+    """Return the period words of each sentences file."""
     words: PeriodBooks = {}
-    for path in sorted(SENTENCES_DIR.glob("*.yaml")):
-        book = PeriodWords.from_dict(load_yaml_dict(path))
+    for data in files:
+        book = PeriodWords.from_dict(data)
         words[book.language] = book
     return words
 
@@ -185,11 +182,11 @@ def with_periods(books: Phrasebooks, words: PeriodBooks) -> Phrasebooks:
     return expanded
 
 
-async def async_history_handlers(
-    hass: HomeAssistant, books: Phrasebooks
+def history_handlers(
+    files: Iterable[Mapping[str, Any]], books: Phrasebooks
 ) -> tuple[Phrasebooks, list[intent.IntentHandler]]:
     """Return the phrasebooks with their periods, and the history intent handlers."""
-    words = await hass.async_add_executor_job(load_period_words)
+    words = load_period_words(files)
     books = with_periods(books, words)
     return books, [ChargeHistoryHandler(books, words), LastChargeHandler(books, words)]
 

@@ -208,11 +208,18 @@ class Phrasebook:
 type Phrasebooks = dict[str, Phrasebook]
 
 
-def load_phrasebooks() -> Phrasebooks:
-    """Read the sentences files (in the executor)."""
+def load_sentence_files() -> list[dict[str, Any]]:
+    """Read every sentences file, one per language (in the executor)."""
+    return [load_yaml_dict(path) for path in sorted(SENTENCES_DIR.glob("*.yaml"))]
+
+
+def load_phrasebooks(
+    files: Iterable[Mapping[str, Any]] | None = None,
+) -> Phrasebooks:
+    """Return the phrasebook of each sentences file (read now when not given)."""
     books: Phrasebooks = {}
-    for path in sorted(SENTENCES_DIR.glob("*.yaml")):
-        book = Phrasebook.from_dict(load_yaml_dict(path))
+    for data in load_sentence_files() if files is None else files:
+        book = Phrasebook.from_dict(data)
         books[book.language] = book
     return books
 
