@@ -38,7 +38,14 @@ from homeassistant.const import (
     EVENT_HOMEASSISTANT_STOP,
     Platform,
 )
-from homeassistant.core import CALLBACK_TYPE, Context, Event, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    Event,
+    HomeAssistant,
+    callback,
+    split_entity_id,
+)
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     area_registry as ar,
@@ -589,9 +596,16 @@ class ThorSentenceTriggers:
         for event_type in (
             dr.EVENT_DEVICE_REGISTRY_UPDATED,
             ar.EVENT_AREA_REGISTRY_UPDATED,
-            er.EVENT_ENTITY_REGISTRY_UPDATED,
         ):
             self.hass.bus.async_listen(event_type, self._async_schedule_refresh)
+        # Of the entities, only a switch (a charging switch stands for its chargebox)
+        # can change which chargeboxes are exposed: not every entity registered at
+        # start-up.
+        self.hass.bus.async_listen(
+            er.EVENT_ENTITY_REGISTRY_UPDATED,
+            self._async_schedule_refresh,
+            event_filter=_is_switch,
+        )
         if DATA_EXPOSED_ENTITIES in self.hass.data:
             # Only the names of chargeboxes exposed to Assist are heard.
             async_listen_entity_updates(
@@ -825,6 +839,12 @@ class ThorSentenceTriggers:
         except intent.IntentError:
             LOGGER.exception("Thor could not answer %r", text)
             return None
+
+
+@callback
+def _is_switch(data: er.EventEntityRegistryUpdatedData) -> bool:
+    """Return whether an entity registry change concerns a switch."""
+    return split_entity_id(data["entity_id"])[0] == Platform.SWITCH
 
 
 def _speech(response: intent.IntentResponse) -> str:
